@@ -1,0 +1,127 @@
+"""The nianbao command line: parse arguments, call one library function, render its result.
+
+Exit codes: 0 ok, 1 validation errors found, 2 usage or input errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer import _click as click  # typer vendors click; its exceptions live here
+
+from nianbao.errors import NianbaoError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="nianbao：政府信息公开工作年度报告的模板、校验、成稿与汇总。",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def fail(message: str) -> None:
+    """Print one Chinese line to stderr and stop with the usage/input exit code."""
+    typer.echo(f"错误：{message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@app.command("formats")
+def formats_command(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    """列出可用的报告格式及其适用年度。
+
+    示例：nianbao formats
+    """
+    from nianbao.format import available_formats
+
+    rows = [
+        {"key": f.key, "id": f.id, "edition": f.edition, "title": f.title, "basis": f.basis,
+         "first_year": f.first_year, "last_year": f.last_year, "template_version": f.template_version,
+         "cells": len(f.cells), "input_cells": len(f.input_cells), "rules": len(f.rules)}
+        for f in available_formats()
+    ]
+    if as_json:
+        typer.echo(json.dumps({"formats": rows}, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("格式", "依据", "适用年度", "模板版本", "填报单元格", "规则")
+    for r in rows:
+        years = f"{r['first_year']}–{r['last_year'] or ''}"
+        table.add_row(r["key"], r["basis"], years, r["template_version"], str(r["input_cells"]), str(r["rules"]))
+    Console().print(table)
+
+
+@app.command("template")
+def template_command(
+    unit: Annotated[str, typer.Option("--unit", help="单位名称，例如：张巷镇人民政府")],
+    year: Annotated[int, typer.Option("--year", help="报告年度，例如：2025")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出的 .xlsx 文件")],
+    code: Annotated[str, typer.Option("--code", help="单位编码")] = "",
+    contact: Annotated[str, typer.Option("--contact", help="联系人")] = "",
+    phone: Annotated[str, typer.Option("--phone", help="联系电话")] = "",
+    url: Annotated[str, typer.Option("--url", help="公开网址及栏目")] = "",
+    previous: Annotated[Optional[Path], typer.Option("--previous", help="上年度填好的模板，用于结转和跨年核对")] = None,
+    format_key: Annotated[Optional[str], typer.Option("--format", help="格式或版本，默认按年度选择")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """为一个单位生成锁定的 Excel 填报模板。
+
+    示例：nianbao template --unit 张巷镇人民政府 --year 2025 -o 张巷镇.xlsx
+    """
+    from nianbao.format import resolve_format
+    from nianbao.template import make_template
+
+    fmt = resolve_format(year, format_key)
+    prev_sub = None
+    if previous is not None:
+        from nianbao.reader import read_submission
+
+        if not previous.is_file():
+            fail(f"找不到上年度文件：{previous}")
+        prev_sub = read_submission(previous)
+    details = {"name": unit, "code": code, "contact": contact, "phone": phone, "url": url}
+    result = make_template(fmt, details, year, output, previous=prev_sub)
+    if as_json:
+        typer.echo(json.dumps({"path": str(result.path), "format": result.format_key, "unit": result.unit,
+                               "year": result.year, "token": result.token, "input_cells": result.input_cells,
+                               "checks": result.checks,
+                               "prefilled": {k: str(v) for k, v in result.prefilled.items()}},
+                              ensure_ascii=False, indent=2))
+    else:
+        extra = f"，已从上年报告预填 {len(result.prefilled)} 个单元格" if result.prefilled else ""
+        typer.echo(f"已生成 {result.path}（{result.format_key}，{result.input_cells} 个填报单元格，"
+                   f"{result.checks} 项检查{extra}）")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: turns every known error into one Chinese line and an exit code."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="nianbao")
+    except NianbaoError as err:
+        typer.echo(f"错误：{err}", err=True)
+        return EXIT_USAGE
+    except click.exceptions.NoArgsIsHelpError:
+        return EXIT_USAGE
+    except click.exceptions.UsageError as err:
+        typer.echo(f"参数错误：{err.format_message()}（用 --help 查看用法）", err=True)
+        return EXIT_USAGE
+    except typer.Abort:
+        typer.echo("已取消", err=True)
+        return EXIT_USAGE
+    except typer.Exit as err:
+        return err.exit_code
+    except click.exceptions.ClickException as err:
+        typer.echo(f"错误：{err.format_message()}", err=True)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

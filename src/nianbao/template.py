@@ -1,0 +1,504 @@
+"""Format + unit (+ last year) → the locked .xlsx template a unit fills in.
+
+Sheets: 填报说明 (instructions, unit details, live status), 正文 (one cell per narrative part),
+one sheet per table laid out like the official table, 检查 (every rule with its live result),
+and a very-hidden _meta sheet that carries identity and the cell map. Check formulas are stored
+with the values Python computes for the template's own numbers, so they read sensibly before
+any recalculation (XlsxWriter would otherwise store 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
+
+from nianbao import __version__
+from nianbao.errors import NianbaoError
+from nianbao.format.model import Cell, Format, RuleInstance, defined_name
+from nianbao.layout import Box, SheetLayout, table_layout, text_lines
+from nianbao.rules import (
+    FAIL_TEXT,
+    PASS_TEXT,
+    Compare,
+    Ref,
+    check,
+    evaluate,
+    excel_difference,
+    excel_result,
+    to_excel,
+)
+from nianbao.submission import Submission
+from nianbao.xlsxpost import lock_structure
+
+INSTRUCTIONS_SHEET = "填报说明"
+NARRATIVE_SHEET = "正文"
+CHECK_SHEET = "检查"
+META_SHEET = "_meta"
+MAX_CELL_TEXT = 32767
+FAILED_NAME = "nb_check_failed"
+STATUS_NAME = "nb_status"
+YEAR_MIN = 2019
+
+INSTRUCTIONS = (
+    "如果 Excel 或 WPS 顶部提示“受保护的视图”，请先点击“启用编辑”，否则公式不计算，检查结果不会更新。",
+    "只能在黄色单元格中填写；其他单元格已锁定。请不要取消工作表保护，不要插入、删除行列或重命名工作表。",
+    "数字一律填写阿拉伯数字，不带单位；没有发生的填 0，不要留空，也不要填“/”“—”“无”。",
+    "空白单元格视为未填写，报送时会被退回；只有填 0 才表示“没有”。",
+    "表二中的金额以“万元”为单位，最多保留 4 位小数。",
+    "灰色单元格（合计、总计）由公式自动计算，不需要填写。",
+    "正文各部分在“正文”工作表中填写，每个黄色单元格一段，可直接粘贴文字。",
+    "填写完毕请查看本页“检查结果”和“检查”工作表，全部显示“通过”后再报送。",
+    "请保存为 Excel 工作簿（.xlsx）后报送，不要另存为 .xls、.et 或其他格式，不要改文件结构。",
+)
+
+
+@dataclass
+class TemplateResult:
+    path: Path
+    format_key: str
+    unit: str
+    year: int
+    token: str
+    input_cells: int
+    checks: int
+    prefilled: dict[str, Decimal] = field(default_factory=dict)
+
+
+def make_template(
+    fmt: Format,
+    unit: Mapping[str, str],
+    year: int,
+    out: Path,
+    previous: Submission | None = None,
+    token: str | None = None,
+) -> TemplateResult:
+    """Write the locked template for one unit and year to ``out`` (atomically)."""
+    details = {k: (v or "").strip() for k, v in unit.items()}
+    _check_request(fmt, details, year, out)
+    token = token or secrets.token_hex(8)
+    prev = _previous_values(fmt, previous)
+    writer = _TemplateWriter(fmt, details, year, token, prev)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".nianbao-", suffix=".xlsx", dir=out.parent)
+    except OSError as err:
+        raise NianbaoError(f"无法写入模板文件 {out}：{err.strerror or err}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        writer.write(tmp)
+        lock_structure(tmp)
+        tmp.replace(out)
+    except OSError as err:
+        raise NianbaoError(f"无法写入模板文件 {out}：{err.strerror or err}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return TemplateResult(out, fmt.key, details["name"], year, token, len(fmt.input_cells),
+                          len(writer.rules), writer.prefilled)
+
+
+def _check_request(fmt: Format, details: dict[str, str], year: int, out: Path) -> None:
+    if not details.get("name"):
+        raise NianbaoError("单位名称不能为空（--unit）")
+    this_year = dt.date.today().year
+    if not YEAR_MIN <= year <= this_year + 1:
+        raise NianbaoError(f"报告年度 {year} 不在 {YEAR_MIN}–{this_year + 1} 之间")
+    if not fmt.covers(year):
+        raise NianbaoError(f"格式 {fmt.key} 不适用于 {year} 年度")
+    if out.suffix.lower() != ".xlsx":
+        raise NianbaoError(f"输出文件应以 .xlsx 结尾：{out}")
+    if not out.parent.is_dir():
+        raise NianbaoError(f"输出目录不存在：{out.parent}")
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise NianbaoError(f"没有写入权限：{out}")
+
+
+def _previous_values(fmt: Format, previous: Submission | None) -> dict[str, Decimal | None]:
+    """Last year's numbers that this edition's rules refer to (``prev.<cell>``)."""
+    if previous is None:
+        return {}
+    wanted = {ref.cell for rule in fmt.rules for ref in rule.compare.refs() if ref.previous}
+    return {cell: previous.values.get(cell) for cell in sorted(wanted) if cell in previous.values}
+
+
+def prefill_from_previous(fmt: Format, prev: Mapping[str, Decimal | None]) -> dict[str, Decimal]:
+    """Inputs a rule equates to last year's value (this R2 = last R25) start with that value."""
+    filled: dict[str, Decimal] = {}
+    for rule in fmt.rules:
+        left, right = rule.compare.left, rule.compare.right
+        if (rule.compare.op == "==" and isinstance(left, Ref) and isinstance(right, Ref)
+                and not left.previous and right.previous and prev.get(right.cell) is not None
+                and left.cell not in fmt.derived):
+            filled[left.cell] = prev[right.cell]  # type: ignore[assignment]
+    return filled
+
+
+def active_rules(fmt: Format, has_previous: bool) -> list[RuleInstance]:
+    """The rules that apply: cross-year rules only when last year's data is known."""
+    return [r for r in fmt.rules if has_previous or not r.uses_previous]
+
+
+def compute_derived(fmt: Format, values: dict[str, Decimal | None]) -> dict[str, Decimal | None]:
+    """Values with every derived cell computed as its formula would (in dependency order)."""
+    out = dict(values)
+    for cell, rule in fmt.derived.items():
+        out[cell] = evaluate(rule.compare.right, out)
+    return out
+
+
+def ref_name(ref: Ref) -> str:
+    return defined_name(ref.key)
+
+
+class _TemplateWriter:
+    def __init__(self, fmt: Format, details: dict[str, str], year: int, token: str,
+                 prev: dict[str, Decimal | None]) -> None:
+        self.fmt, self.details, self.year, self.token, self.prev = fmt, details, year, token, prev
+        self.prefilled = prefill_from_previous(fmt, prev)
+        inputs: dict[str, Decimal | None] = {c.id: self.prefilled.get(c.id) for c in fmt.input_cells}
+        inputs.update({f"prev.{k}": v for k, v in prev.items()})
+        self.values = compute_derived(fmt, inputs)
+        self.rules = active_rules(fmt, bool(prev))
+        self.outcomes = [check(rule, self.values) for rule in self.rules]
+        self.cell_map: list[tuple[str, str, str, str, str]] = []  # kind, id, sheet, A1, name
+        self.locations: dict[str, tuple[str, int, int]] = {}
+
+    # ------------------------------------------------------------------ workbook
+    def write(self, path: Path) -> None:
+        wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                             "strings_to_numbers": False})
+        self.wb = wb
+        self.styles = _Styles(wb)
+        first = wb.add_worksheet(INSTRUCTIONS_SHEET)
+        narrative = wb.add_worksheet(NARRATIVE_SHEET)
+        tables = [(t, wb.add_worksheet(t.sheet)) for t in self.fmt.tables.values()]
+        checks = wb.add_worksheet(CHECK_SHEET)
+        meta = wb.add_worksheet(META_SHEET)
+        for table, ws in tables:
+            self._table_sheet(ws, table_layout(table))
+        self._narrative_sheet(narrative)
+        self._check_sheet(checks)
+        self._instructions_sheet(first)
+        self._meta_sheet(meta)
+        self._properties()
+        first.activate()
+        wb.close()
+
+    def _define(self, kind: str, ident: str, sheet: str, row: int, col: int) -> str:
+        name = defined_name(ident)
+        a1 = xl_rowcol_to_cell(row, col)
+        self.wb.define_name(name, f"={_quote(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}")
+        self.cell_map.append((kind, ident, sheet, a1, name))
+        self.locations[ident] = (sheet, row, col)
+        return name
+
+    def _protect(self, ws) -> None:
+        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
+                        "format_columns": True, "format_rows": True})
+
+    # ------------------------------------------------------------------ table sheets
+    def _table_sheet(self, ws, layout: SheetLayout) -> None:
+        table, st = layout.table, self.styles
+        for i, width in enumerate(layout.column_widths()):
+            ws.set_column(i, i, width)
+        for row, height in layout.row_heights().items():
+            ws.set_row(row, height)
+        by_box = {id(box): cell_id for cell_id, box in layout.cells.items()}
+        for box in layout.boxes:
+            if box.role == "cell":
+                self._number_cell(ws, table.sheet, box, self.fmt.cells[by_box[id(box)]])
+            else:
+                _put(ws, box, box.text, st.for_role(box.role))
+        ws.set_landscape() if layout.ncols > 5 else ws.set_portrait()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        if layout.header_rows:
+            ws.repeat_rows(*layout.header_rows)
+            ws.freeze_panes(layout.header_rows[1] + 1, table.label_levels)
+        self._protect(ws)
+
+    def _number_cell(self, ws, sheet: str, box: Box, cell: Cell) -> None:
+        st = self.styles
+        derived = self.fmt.derived.get(cell.id)
+        style = st.derived if derived else st.input_for(cell.kind)
+        if box.merged:
+            ws.merge_range(box.row, box.col, box.last_row, box.last_col, "", style)
+        if derived:
+            formula = "=" + to_excel(derived.compare.right, ref_name)
+            ws.write_formula(box.row, box.col, formula, style, _cached(self.values[cell.id]))
+        else:
+            value = self.prefilled.get(cell.id)
+            if value is None:
+                ws.write_blank(box.row, box.col, None, style)
+            else:
+                ws.write_number(box.row, box.col, float(value), style)
+            ws.data_validation(box.row, box.col, box.row, box.col, _validation(cell, box))
+        self._define("derived" if derived else "number", cell.id, sheet, box.row, box.col)
+
+    # ------------------------------------------------------------------ narrative sheet
+    def _narrative_sheet(self, ws) -> None:
+        st = self.styles
+        ws.set_column(0, 0, 14)
+        ws.set_column(1, 1, 22)
+        ws.set_column(2, 2, 80)
+        ws.set_column(3, 3, 40)
+        ws.merge_range(0, 0, 0, 3, f"{self.fmt.report_title(self.details['name'], self.year)} · 正文", st.heading)
+        ws.set_row(0, 28)
+        ws.merge_range(1, 0, 1, 3, "每个黄色单元格填写一段正文，可直接粘贴（每格最多 32767 字）；表二至表四的数字在各表中填写。", st.note)
+        for col, text in enumerate(("部分", "标题", "内容", "填写说明")):
+            ws.write(2, col, text, st.header)
+        row = 3
+        for part in self.fmt.parts:
+            for narrative in part.narratives:
+                ws.write(row, 0, part.heading, st.label)
+                ws.write(row, 1, narrative.title, st.label)
+                ws.write_blank(row, 2, None, st.text_input)
+                ws.write(row, 3, narrative.guidance, st.guidance)
+                ws.set_row(row, 150)
+                ws.data_validation(row, 2, row, 2, {
+                    "validate": "length", "criteria": "<=", "value": MAX_CELL_TEXT,
+                    "input_title": narrative.title[:32], "input_message": narrative.guidance[:255],
+                    "error_title": "内容过长", "error_message": f"每个单元格最多 {MAX_CELL_TEXT} 个字，请分段精简。"})
+                self._define("narrative", f"narrative.{narrative.id}", NARRATIVE_SHEET, row, 2)
+                row += 1
+        ws.freeze_panes(3, 0)
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(2)
+        self._protect(ws)
+
+    # ------------------------------------------------------------------ check sheet
+    def _check_sheet(self, ws) -> None:
+        st = self.styles
+        widths = (6, 16, 62, 10, 10, 8, 6)
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, width)
+        ws.set_column(6, 6, None, None, {"hidden": True})
+        ws.merge_range(0, 0, 0, 5, "勾稽关系检查（填写时自动计算，无需修改）", st.heading)
+        ws.set_row(0, 28)
+        for col, text in enumerate(("序号", "规则", "检查内容", "结果", "差额", "级别", "未通过")):
+            ws.write(1, col, text, st.header)
+        first = 2
+        for i, outcome in enumerate(self.outcomes):
+            row = first + i
+            rule = outcome.rule
+            ws.write_number(row, 0, i + 1, st.center)
+            ws.write(row, 1, rule.rule_id, st.center)
+            ws.write(row, 2, rule.description, st.label)
+            ws.set_row(row, max(20.0, text_lines(rule.description, widths[2]) * 15.0 + 4))
+            ws.write_formula(row, 3, "=" + excel_result(rule.compare, ref_name), st.result, outcome.text)
+            ws.write_formula(row, 4, "=" + excel_difference(rule.compare, ref_name), st.center,
+                             float(outcome.diff))
+            ws.write(row, 5, "错误" if rule.severity == "error" else "警告", st.center)
+            d = xl_rowcol_to_cell(row, 3)
+            ws.write_formula(row, 6, f'=IF({d}="{PASS_TEXT}",0,1)', st.center, 0 if outcome.ok else 1)
+            self._define("check", f"check.{rule.key}", CHECK_SHEET, row, 3)
+            self._highlight(rule)
+        last = first + max(len(self.outcomes), 1) - 1
+        self.wb.define_name(FAILED_NAME, f"={_quote(CHECK_SHEET)}!{xl_range_abs(first, 6, last, 6)}")
+        result_range = xl_range_abs(first, 3, last, 3).replace("$", "")
+        ws.conditional_format(result_range, {"type": "cell", "criteria": "==", "value": f'"{FAIL_TEXT}"',
+                                             "format": st.bad})
+        ws.conditional_format(result_range, {"type": "cell", "criteria": "==", "value": f'"{PASS_TEXT}"',
+                                             "format": st.good})
+        ws.freeze_panes(2, 0)
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(1)
+        self._protect(ws)
+
+    def _highlight(self, rule: RuleInstance) -> None:
+        """Turn the rule's cells red while it fails (per sheet, one conditional format)."""
+        violation = "=" + _violation(rule.compare)
+        by_sheet: dict[str, list[str]] = {}
+        for cell_id in rule.cells:
+            sheet, row, col = self.locations[cell_id]
+            by_sheet.setdefault(sheet, []).append(xl_rowcol_to_cell(row, col))
+        for sheet, refs in by_sheet.items():
+            ws = self.wb.get_worksheet_by_name(sheet)
+            ws.conditional_format(refs[0], {"type": "formula", "criteria": violation,
+                                            "format": self.styles.bad, "multi_range": " ".join(refs)})
+
+    # ------------------------------------------------------------------ first sheet
+    def _instructions_sheet(self, ws) -> None:
+        st = self.styles
+        ws.set_column(0, 0, 18)
+        ws.set_column(1, 1, 46)
+        ws.set_column(2, 2, 56)
+        title = f"{self.fmt.report_title(self.details['name'], self.year)} · 填报模板"
+        ws.merge_range(0, 0, 0, 2, title, st.heading)
+        ws.set_row(0, 30)
+        ws.write(2, 0, "检查结果", st.big_label)
+        total = len(self.outcomes)
+        failed = sum(1 for o in self.outcomes if not o.ok)
+        formula = (f'=IF(SUM({FAILED_NAME})=0,"全部 {total} 项检查通过",'
+                   f'"有 "&SUM({FAILED_NAME})&" 项检查未通过，请查看“{CHECK_SHEET}”工作表")')
+        cached = f"全部 {total} 项检查通过" if failed == 0 else f"有 {failed} 项检查未通过，请查看“{CHECK_SHEET}”工作表"
+        ws.merge_range(2, 1, 2, 2, "", st.status)
+        ws.write_formula(2, 1, formula, st.status, cached)
+        ws.set_row(2, 36)
+        ws.conditional_format("B3", {"type": "formula", "criteria": f"=SUM({FAILED_NAME})>0", "format": st.bad})
+        ws.conditional_format("B3", {"type": "formula", "criteria": f"=SUM({FAILED_NAME})=0", "format": st.good})
+        self.cell_map.append(("status", "status", INSTRUCTIONS_SHEET, "B3", STATUS_NAME))
+        self.wb.define_name(STATUS_NAME, f"={_quote(INSTRUCTIONS_SHEET)}!$B$3")
+        row = 4
+        ws.write(row, 0, "填报说明", st.header)
+        ws.merge_range(row, 1, row, 2, "", st.header)
+        for i, text in enumerate(INSTRUCTIONS, start=1):
+            row += 1
+            ws.write_number(row, 0, i, st.center)
+            ws.merge_range(row, 1, row, 2, text, st.label)
+            ws.set_row(row, text_lines(text, 46 + 56) * 15.0 + 6)
+        row += 2
+        for col, text in enumerate(("单位信息", "填写内容", "说明")):
+            ws.write(row, col, text, st.header)
+        for fld in self.fmt.unit_fields:
+            row += 1
+            ws.write(row, 0, fld.label, st.label)
+            value = str(self.year) if fld.id == "year" else self.details.get(fld.id, "")
+            style = st.text_input if fld.input else st.fixed
+            ws.write_string(row, 1, value, style)
+            note = fld.guidance or ("由报送系统生成，不能修改" if not fld.input else "")
+            ws.write(row, 2, note, st.guidance)
+            ws.set_row(row, max(22.0, text_lines(note, 56) * 15.0 + 6))
+            self._define("unit", f"unit.{fld.id}", INSTRUCTIONS_SHEET, row, 1)
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        self._protect(ws)
+
+    # ------------------------------------------------------------------ metadata
+    def metadata(self) -> dict[str, str]:
+        return {
+            "format_id": self.fmt.id,
+            "edition": self.fmt.edition,
+            "format_key": self.fmt.key,
+            "template_version": self.fmt.template_version,
+            "nianbao_version": __version__,
+            "unit_name": self.details["name"],
+            "unit_code": self.details.get("code", ""),
+            "year": str(self.year),
+            "token": self.token,
+            "generated_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "has_previous": "1" if self.prev else "0",
+        }
+
+    def _meta_sheet(self, ws) -> None:
+        ws.write_row(0, 0, ("key", "value"))
+        row = 1
+        for key, value in self.metadata().items():
+            ws.write_string(row, 0, key)
+            ws.write_string(row, 1, value)
+            row += 1
+        row += 1
+        ws.write_row(row, 0, ("previous", "value"))
+        for cell_id, value in self.prev.items():
+            row += 1
+            ws.write_string(row, 0, cell_id)
+            if value is not None:
+                ws.write_number(row, 1, float(value))
+            self._define("previous", f"prev.{cell_id}", META_SHEET, row, 1)
+        row += 2
+        ws.write_row(row, 0, ("kind", "id", "sheet", "cell", "name"))
+        for entry in list(self.cell_map):
+            row += 1
+            ws.write_row(row, 0, entry)
+        ws.very_hidden()
+        self._protect(ws)
+
+    def _properties(self) -> None:
+        meta = self.metadata()
+        self.wb.set_properties({"title": self.fmt.report_title(self.details["name"], self.year),
+                                "subject": f"{self.fmt.title}（{self.fmt.basis}）",
+                                "author": "nianbao", "comments": f"nianbao {__version__}"})
+        for key in ("format_key", "template_version", "unit_name", "unit_code", "year", "token"):
+            self.wb.set_custom_property(f"nianbao_{key}", meta[key])
+
+
+def _violation(compare: Compare) -> str:
+    """The negation of a rule's condition, for conditional formatting (no NOT needed)."""
+    negated = {"==": "<>", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[compare.op]
+    return f"{excel_difference(compare, ref_name)}{negated}0"
+
+
+def _validation(cell: Cell, box: Box) -> dict:
+    what = "·".join(p for p in (*cell.row.path, *cell.column.path) if p)
+    prompt = f"{what}\n没有发生的请填 0，不要留空。"[:255]
+    if cell.kind == "amount":
+        a1 = xl_rowcol_to_cell(box.row, box.col)
+        return {"validate": "custom", "value": f"=AND({a1}>=0,ROUND({a1},4)={a1})",
+                "input_title": "请输入金额（万元）", "input_message": prompt,
+                "error_title": "输入有误", "error_message": "只能填写大于或等于 0 的数字，最多 4 位小数，不带单位。"}
+    if cell.kind == "signed_count":
+        return {"validate": "integer", "criteria": "between", "minimum": -1_000_000_000,
+                "maximum": 1_000_000_000, "input_title": "请输入整数（减少填负数）", "input_message": prompt,
+                "error_title": "输入有误", "error_message": "只能填写整数（阿拉伯数字），减少的填负数。"}
+    return {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "请输入非负整数",
+            "input_message": prompt, "error_title": "输入有误",
+            "error_message": "只能填写大于或等于 0 的整数（阿拉伯数字，不带单位）。"}
+
+
+def _cached(value: Decimal | None) -> float:
+    return 0.0 if value is None else float(value)
+
+
+def _put(ws, box: Box, text: str, style) -> None:
+    if box.merged:
+        ws.merge_range(box.row, box.col, box.last_row, box.last_col, text, style)
+    else:
+        ws.write_string(box.row, box.col, text, style)
+
+
+def _quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+class _Styles:
+    """The few cell formats a template uses."""
+
+    def __init__(self, wb) -> None:
+        base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "text_wrap": True}
+        border = {**base, "border": 1}
+
+        def add(style: dict, **props):
+            return wb.add_format({**style, **props})
+
+        self.heading = add(base, bold=True, font_size=15, align="center")
+        self.note = add(base, font_color="#555555", align="left")
+        self.title = add(border, bold=True, align="center", bg_color="#DDEBF7")
+        self.header = add(border, bold=True, align="center", bg_color="#D9D9D9")
+        self.corner = add(border, align="center", font_size=10)
+        self.label = add(border, align="left")
+        self.center = add(border, align="center")
+        self.guidance = add(border, align="left", font_color="#555555", font_size=10)
+        self.fixed = add(border, align="left", bg_color="#F2F2F2", num_format="@")
+        self.text_input = add(border, align="left", valign="top", bg_color="#FFF2CC", locked=False,
+                              num_format="@")
+        self.count_input = add(border, align="center", bg_color="#FFF2CC", locked=False, num_format="0")
+        self.amount_input = add(border, align="center", bg_color="#FFF2CC", locked=False,
+                                num_format="0.####")
+        self.derived = add(border, align="center", bg_color="#E7E6E6", num_format="General")
+        self.result = add(border, align="center", bold=True)
+        self.big_label = add(border, bold=True, font_size=14, align="center")
+        self.status = add(border, bold=True, font_size=14, align="center")
+        self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+
+    def for_role(self, role: str):
+        return {"heading": self.heading, "note": self.note, "title": self.title, "corner": self.corner,
+                "header": self.header, "label": self.label}[role]
+
+    def input_for(self, kind: str):
+        return self.amount_input if kind == "amount" else self.count_input
+
+
+__all__ = ["TemplateResult", "active_rules", "compute_derived", "make_template", "prefill_from_previous"]
