@@ -100,6 +100,15 @@ def template_command(
                    f"{result.checks} 项检查{extra}）")
 
 
+def _register_commands() -> None:
+    from nianbao.commands import register_all
+
+    register_all(app)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns every known error into one Chinese line and an exit code."""
     try:
