@@ -33,6 +33,9 @@ from pathlib import Path
 import pytest
 
 __all__ = [
+    "ODS",
+    "XLS",
+    "XLSX",
     "Job",
     "LibreOfficeError",
     "convert",

@@ -115,10 +115,6 @@ class JobError(Exception):
     """A job failed for a reason that is not LibreOffice's fault."""
 
 
-class Deadline(Exception):
-    pass
-
-
 def _pv(name, value):
     p = PropertyValue()
     p.Name = name
