@@ -105,15 +105,20 @@ def require_libreoffice() -> None:
 class Job:
     """Open ``src``, act like a user, recalculate, save to ``dst`` with ``filter``.
 
-    ``cells`` are ``(sheet, "C5", value)``: a number is typed as a number, a str as text
-    ("１２" stays text), None clears the cell, ``{"formula": "=A1+1"}`` enters a formula in
-    Excel syntax. ``insert_rows`` are ``(sheet, row, count)``: insert ``count`` rows above the
-    1-based ``row``; it happens before the cells are set, so cell addresses refer to the
-    layout after the insertion. Sheets named in ``unprotect_sheets`` end up unprotected; a
-    protected sheet that had to be unprotected for an edit is protected again (empty password)
-    only when ``keep_protection``. With ``respect_locks`` writing into a locked cell of a
-    protected sheet fails the job, as it would stop a user (LibreOffice's API itself does not
-    enforce protection for cell contents).
+    ``cells`` are ``(sheet, "C5", value)``: a number is typed as a number; a str is always
+    stored as text, like typing into a Text-formatted cell ("１２", "12" and "=A1" all stay
+    text; pass 12 for a user typing 12 into a General cell); None clears the cell;
+    ``{"formula": "=A1+1"}`` enters a formula in Excel syntax.
+
+    ``insert_rows`` are ``(sheet, row, count)``: insert ``count`` rows above the 1-based
+    ``row``. It happens before the cells are set, so cell addresses refer to the layout
+    after the insertion.
+
+    Sheets named in ``unprotect_sheets`` end up unprotected. A protected sheet that had to
+    be unprotected for an edit (inserting rows) is protected again, with an empty password,
+    only when ``keep_protection``. With ``respect_locks``, writing into a locked cell of a
+    protected sheet fails the job, as it would stop a user (LibreOffice's API itself does
+    not enforce protection for cell contents).
     """
 
     src: Path
