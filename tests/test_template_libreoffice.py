@@ -1,0 +1,128 @@
+"""LibreOffice fills our templates like a user's office suite; its check results must equal ours.
+
+For both editions, random fills (most consistent, several breaking a rule, some typing over a
+total formula) are typed into the template by real LibreOffice, recalculated and saved. Every
+check cell LibreOffice computed is then compared with the Python evaluation of the same rule on
+the same numbers read back from LibreOffice's file.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from libreoffice import Job, require_libreoffice, run_jobs
+from nianbao.reader import read_submission
+from nianbao.rules import check
+from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, active_rules, compute_derived, make_template
+
+FILLS_PER_EDITION = 30
+UNIT = {"name": "丰城市测试局", "code": "T001"}
+
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
+
+
+def consistent_fill(fmt, rng: random.Random) -> dict[str, Decimal]:
+    """Random inputs that satisfy every arithmetic rule of table 三 (the balance per column)."""
+    values: dict[str, Decimal] = {}
+    for cell in fmt.input_cells:
+        if cell.kind == "amount":
+            values[cell.id] = Decimal(rng.randint(0, 999_999)) / 10_000
+        elif cell.kind == "signed_count":
+            values[cell.id] = Decimal(rng.randint(-20, 20))
+        else:
+            values[cell.id] = Decimal(rng.choice([0, 0, 0, 1, 2, 3, 7, 12]))
+    derived = compute_derived(fmt, dict(values))
+    for col in fmt.tables["t3"].blocks[0].columns:
+        if f"t3.new.{col.id}" not in values:
+            continue  # a derived column (总计)
+        concluded = derived[f"t3.total.{col.id}"] or Decimal(0)
+        onward = values[f"t3.carry_forward.{col.id}"]
+        carried = Decimal(rng.randint(0, int(concluded + onward)))
+        values[f"t3.carried_over.{col.id}"] = carried
+        values[f"t3.new.{col.id}"] = concluded + onward - carried
+    return values
+
+
+def break_fill(fmt, values: dict[str, Decimal], rng: random.Random) -> dict[str, object]:
+    """Typed cells: the fill, maybe with one input nudged or one total formula typed over."""
+    typed: dict[str, object] = dict(values)
+    roll = rng.random()
+    if roll < 0.25:
+        victim = rng.choice([c.id for c in fmt.input_cells if c.table == "t3"])
+        typed[victim] = values[victim] + rng.randint(1, 5)
+    elif roll < 0.35:
+        typed[rng.choice(list(fmt.derived))] = Decimal(rng.randint(50, 99))
+    elif roll < 0.40:
+        typed["t2.fees.amount" if "t2.fees.amount" in fmt.cells else "t2.procurement.amount"] = Decimal("12345.6789")
+    return typed
+
+
+def _templates(tmp_path: Path):
+    from nianbao.format import load_format
+
+    fmt21, fmt19 = load_format("gov-info-disclosure-2021"), load_format("gov-info-disclosure-2019")
+    # The 2021 template has a previous year, so the cross-year checks are exercised too.
+    last = make_template(fmt21, UNIT, 2021, tmp_path / "last.xlsx")
+    prev = read_submission(last.path)
+    prev.values.update({f"t3.carry_forward.{c.id}": Decimal(i) for i, c in enumerate(
+        fmt21.tables["t3"].blocks[0].columns)})
+    prev.values.update({"t2.regulations.valid": Decimal(3), "t2.normative_documents.valid": Decimal(11)})
+    yield fmt21, make_template(fmt21, UNIT, 2022, tmp_path / "t2021.xlsx", previous=prev).path
+    yield fmt19, make_template(fmt19, UNIT, 2020, tmp_path / "t2019.xlsx").path
+
+
+def test_libreoffice_check_results_equal_python(tmp_path):
+    require_libreoffice()
+    rng = random.Random(20261126)
+    jobs, plans = [], []
+    for fmt, template in _templates(tmp_path):
+        locations = read_submission(template).locations
+        for i in range(FILLS_PER_EDITION):
+            typed = break_fill(fmt, consistent_fill(fmt, rng), rng)
+            cells = [(locations[cid].sheet, locations[cid].cell, float(v)) for cid, v in typed.items()]
+            dst = tmp_path / f"{fmt.edition}-{i:02d}.xlsx"
+            jobs.append(Job(template, dst, cells))
+            plans.append((fmt, dst))
+    assert len(jobs) >= 50
+    run_jobs(jobs)
+
+    failing_fills = 0
+    for fmt, dst in plans:
+        sub = read_submission(dst)  # the numbers exactly as LibreOffice saved them
+        values = sub.rule_values()
+        book = openpyxl.load_workbook(dst, data_only=True)
+        rules = active_rules(fmt, bool(sub.previous))
+        failed = 0
+        for rule in rules:
+            loc = sub.locations[f"check.{rule.key}"]
+            lo_text = book[loc.sheet][loc.cell].value
+            lo_diff = book[loc.sheet][loc.cell].offset(column=1).value
+            ours = check(rule, values)
+            assert lo_text == ours.text, (dst.name, rule.key, lo_text, ours)
+            assert Decimal(repr(lo_diff)).quantize(Decimal("0.0001")) == ours.diff, (dst.name, rule.key)
+            failed += not ours.ok
+        status = book[INSTRUCTIONS_SHEET]["B3"].value
+        assert status == (f"全部 {len(rules)} 项检查通过" if failed == 0
+                          else f"有 {failed} 项检查未通过，请查看“{CHECK_SHEET}”工作表"), (dst.name, status)
+        failing_fills += failed > 0
+    # The random plan must exercise both outcomes in numbers.
+    assert 5 <= failing_fills <= len(plans) - 20, failing_fills
+
+
+def test_libreoffice_computes_totals_like_python(tmp_path):
+    require_libreoffice()
+    rng = random.Random(7)
+    (fmt, template), _ = list(_templates(tmp_path))
+    locations = read_submission(template).locations
+    values = consistent_fill(fmt, rng)
+    dst = tmp_path / "totals.xlsx"
+    run_jobs([Job(template, dst, [(locations[c].sheet, locations[c].cell, float(v)) for c, v in values.items()])])
+    saved = read_submission(dst)
+    expected = compute_derived(fmt, dict(values))
+    for cell_id in fmt.derived:
+        assert saved.values[cell_id] == expected[cell_id], cell_id
