@@ -112,7 +112,8 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns every known error into one Chinese line and an exit code."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="nianbao")
+        # Without standalone mode click returns the code of a typer.Exit instead of exiting.
+        result = app(args=argv, standalone_mode=False, prog_name="nianbao")
     except NianbaoError as err:
         typer.echo(f"错误：{err}", err=True)
         return EXIT_USAGE
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.ClickException as err:
         typer.echo(f"错误：{err.format_message()}", err=True)
         return EXIT_USAGE
-    return EXIT_OK
+    return result if isinstance(result, int) else EXIT_OK
 
 
 if __name__ == "__main__":
