@@ -35,6 +35,7 @@ __all__ = [
     "KINDS",
     "ParsedNumber",
     "check_kind",
+    "format_decimal",
     "parse_number",
 ]
 
@@ -128,7 +129,8 @@ def parse_number(raw: object) -> ParsedNumber:
         text = "TRUE" if raw else "FALSE"
         return _error(text, f"“{text}”是逻辑值（是/否），不是数字：请填写阿拉伯数字")
     if isinstance(raw, int):
-        return ParsedNumber(Decimal(raw), False, False, str(raw), None)
+        value = Decimal(raw)  # str(raw) would refuse more than 4,300 digits
+        return ParsedNumber(value, False, False, format_decimal(value), None)
     if isinstance(raw, float):
         return _from_float(raw)
     if isinstance(raw, Decimal):
@@ -141,7 +143,10 @@ def parse_number(raw: object) -> ParsedNumber:
                             "日期，请把格式改为“常规”后重新填写数字")
     if isinstance(raw, str):
         return _from_text(raw)
-    text = str(raw)
+    try:
+        text = str(raw)
+    except Exception:  # a hostile __str__ must not escape
+        text = type(raw).__name__
     return _error(text, f"“{_quote(text)}”不是数字：请只填写阿拉伯数字（如 12 或 3.5）")
 
 
@@ -229,10 +234,6 @@ def _from_text(raw: str) -> ParsedNumber:
     if text != raw:
         corrections.append(FIX_SPACES)
 
-    odd = _unexpected_compatibility_char(text)
-    if odd is not None:
-        return _error(raw, f"“{_quote(raw)}”不是数字：含有特殊字符“{odd}”，"
-                           "请只填写普通的阿拉伯数字")
     normal = unicodedata.normalize("NFKC", text).replace(_MINUS_SIGN, "-")
     if normal != text:
         corrections.append(FIX_FULL_WIDTH)
@@ -240,6 +241,10 @@ def _from_text(raw: str) -> ParsedNumber:
     problem = _diagnose(normal)
     if problem is not None:
         return _error(raw, f"“{_quote(raw)}”不是数字：{problem}")
+    odd = _unexpected_compatibility_char(text)
+    if odd is not None:  # NFKC made a number of it, but not by mere full-width folding
+        return _error(raw, f"“{_quote(raw)}”不是数字：含有特殊字符“{odd}”，"
+                           "请只填写普通的阿拉伯数字")
 
     if "," in normal:
         normal = normal.replace(",", "")
