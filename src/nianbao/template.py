@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +21,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 
 from nianbao import __version__
+from nianbao.atomic import atomic_write
 from nianbao.errors import NianbaoError
 from nianbao.format.model import Cell, Format, RuleInstance, defined_name
 from nianbao.layout import Box, SheetLayout, table_layout, text_lines
@@ -87,20 +87,11 @@ def make_template(
     token = token or secrets.token_hex(8)
     prev = _previous_values(fmt, previous)
     writer = _TemplateWriter(fmt, details, year, token, prev)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".nianbao-", suffix=".xlsx", dir=out.parent)
-    except OSError as err:
-        raise NianbaoError(f"无法写入模板文件 {out}：{err.strerror or err}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    def write(tmp: Path) -> None:
         writer.write(tmp)
         lock_structure(tmp)
-        tmp.replace(out)
-    except OSError as err:
-        raise NianbaoError(f"无法写入模板文件 {out}：{err.strerror or err}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(out, write)
     return TemplateResult(out, fmt.key, details["name"], year, token, len(fmt.input_cells),
                           len(writer.rules), writer.prefilled)
 

@@ -7,13 +7,13 @@ compiles it anyway and marks every output as a draft (草稿). Outputs are writt
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nianbao.atomic import atomic_write
 from nianbao.check import FileReport, check_file, validate
 from nianbao.errors import InputFileError, NianbaoError
 from nianbao.findings import Finding
@@ -136,7 +136,7 @@ def write_outputs(doc: ReportDocument, outdir: Path, targets: Iterable[str]) -> 
     }
     for target in targets:
         if target in writers:
-            outputs[target] = _atomic(outdir / output_name(doc.title, target), writers[target])
+            outputs[target] = atomic_write(outdir / output_name(doc.title, target), writers[target])
     if "pdf" in targets:
         from nianbao.report.pdf import docx_to_pdf
 
@@ -150,27 +150,3 @@ def write_outputs(doc: ReportDocument, outdir: Path, targets: Iterable[str]) -> 
                 docx_to_pdf(docx, pdf)
         outputs["pdf"] = pdf
     return outputs
-
-
-def _atomic(out: Path, write: Callable[[Path], None]) -> Path:
-    try:
-        fd, name = tempfile.mkstemp(prefix=".nianbao-", suffix=out.suffix, dir=out.parent)
-    except OSError as err:
-        raise NianbaoError(f"无法写入 {out}：{err.strerror or err}") from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-        tmp.replace(out)
-    except OSError as err:
-        raise NianbaoError(f"无法写入 {out}：{err.strerror or err}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
