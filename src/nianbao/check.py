@@ -1,16 +1,45 @@
-"""Check filled workbooks: read, validate every rule in Python, collect findings per file."""
+"""Check filled workbooks: read, detect drift, validate every rule in Python, collect findings.
+
+``validate(sub, previous)`` needs only a Submission (so an imported report can be validated the
+same way); ``check_file`` adds what only the workbook shows (drift). A bad file becomes a
+report with ``unreadable`` set, never an exception, so one file never stops a batch.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
+from nianbao import drift
 from nianbao.errors import InputFileError, NianbaoError
-from nianbao.findings import Finding, from_outcome
-from nianbao.reader import read_submission
+from nianbao.findings import Finding, from_outcome, register, register_format, sort_key
+from nianbao.narrative_checks import check_narratives
+from nianbao.numbers import check_kind, parse_number
+from nianbao.reader import read_workbook
 from nianbao.rules import check as check_rule
+from nianbao.rules import fmt as fmt_number
+from nianbao.sniff import CODES as FILE_CODES
 from nianbao.submission import Submission
 from nianbao.template import active_rules
+
+BLANK = register("BLANK", "error", "填报单元格空白（空白视为未填写，没有发生的应填 0）")
+TABLE_BLANK = register("TABLE-BLANK", "error", "整张表没有填写")
+TYPES = register("TYPES", "error", "填写的不是所要求的数字（非负整数、金额）")
+NUMBER_CORRECTED = register("NUMBER-CORRECTED", "warning", "数字的写法不规范，已自动更正后读取（全角、空格、千位分隔符、文本格式）")
+TOWN_REGULATIONS = register("TOWN-REGULATIONS", "warning", "乡镇、街道填报了规章（乡镇、街道无权制定规章）")
+PREVIOUS_MISMATCH = register("PREVIOUS-MISMATCH", "warning", "--previous 指定的上年文件不是同一单位的上一年度报告")
+for _code, _text in FILE_CODES.items():
+    register(_code, "error", f"文件无法读取：{_text}")
+NOT_TEMPLATE = register("NOT-TEMPLATE", "error", "文件不是 nianbao 下发的年报模板")
+TOO_MANY_CELLS = register("FILE-TOO-MANY-CELLS", "error", "文件中的单元格数据过多，不像年报模板")
+
+#: Units at town level (乡镇、街道) by their name; "城乡建设局" does not end like this.
+TOWN_NAME = re.compile(r"(镇|乡|街道)(人民政府|政府|办事处|党政办公室|党政办)?$")
+#: The table row whose cells towns cannot fill (规章), by (table id, row id) of the format.
+REGULATIONS_ROW = ("t2", "regulations")
 
 
 @dataclass
@@ -19,6 +48,7 @@ class FileReport:
     submission: Submission | None
     findings: list[Finding] = field(default_factory=list)
     unreadable: str | None = None  # why the file could not be read at all
+    unreadable_code: str | None = None
 
     @property
     def errors(self) -> int:
@@ -32,28 +62,168 @@ class FileReport:
     def valid(self) -> bool:
         return self.unreadable is None and self.errors == 0
 
+    def to_json(self) -> dict[str, object]:
+        """One file of ``check --json``."""
+        sub = self.submission
+        return {
+            "path": str(self.path),
+            "format": sub.format.key if sub else None,
+            "edition": sub.format.edition if sub else None,
+            "unit": sub.unit_name if sub else None,
+            "year": sub.year if sub else None,
+            "valid": self.valid,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [f.to_json() for f in self.findings],
+        }
+
 
 def validate(sub: Submission, previous: Submission | None = None) -> list[Finding]:
-    """Every rule of the format evaluated on the submission's numbers."""
+    """Every check that needs only the submission: numbers, rules, narrative, cross-year."""
+    register_format(sub.format)
+    findings: list[Finding] = []
+    usable_previous = None
     if previous is not None:
-        sub.previous = {k: v for k, v in previous.values.items()}
-    values = sub.rule_values()
-    findings = []
-    for rule in active_rules(sub.format, bool(sub.previous)):
-        outcome = check_rule(rule, values)
-        if not outcome.ok:
-            findings.append(from_outcome(outcome, sub))
-    return findings
+        problem = _previous_problem(sub, previous)
+        if problem:
+            findings.append(problem)
+        else:
+            usable_previous = previous
+            sub.previous = {k: v for k, v in previous.values.items()}
+    findings += _numbers(sub)
+    values = drift.rule_inputs(sub)
+    findings += _rules(sub, values)
+    findings += _town_regulations(sub, values)
+    findings += check_narratives(sub, values, usable_previous)
+    return sorted(findings, key=sort_key)
 
 
 def check_file(path: Path, previous: Path | None = None) -> FileReport:
     """Read and validate one workbook; a bad file becomes a report, never an exception."""
+    path = Path(path)
     try:
-        sub = read_submission(path)
-        prev = read_submission(previous) if previous else None
+        reading = read_workbook(path)
     except NianbaoError as err:
-        return FileReport(path, None, unreadable=str(err))
-    return FileReport(path, sub, validate(sub, prev))
+        return _unreadable(path, err)
+    prev_sub = None
+    if previous is not None:
+        try:
+            prev_sub = read_workbook(Path(previous)).submission
+        except NianbaoError as err:
+            return _unreadable(path, err, about_previous=True)
+    findings = drift.detect(reading) + validate(reading.submission, prev_sub)
+    order = {s: i for i, s in enumerate(drift.expected_sheets(reading.format))}
+    return FileReport(path, reading.submission, sorted(findings, key=lambda f: sort_key(f, order)))
+
+
+def _unreadable(path: Path, err: NianbaoError, about_previous: bool = False) -> FileReport:
+    code = getattr(err, "code", "FILE-UNREADABLE")
+    if code not in FILE_CODES and code not in ("NOT-TEMPLATE", "FILE-TOO-MANY-CELLS"):
+        code = "FILE-UNREADABLE"
+    message = f"上年文件无法读取：{err}" if about_previous else str(err)
+    finding = Finding(code, "error", message)
+    return FileReport(path, None, [finding], unreadable=message, unreadable_code=code)
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def _numbers(sub: Submission) -> list[Finding]:
+    """Blank, non-numeric, wrong-kind and corrected number cells (each named by its cell)."""
+    fmt = sub.format
+    findings: list[Finding] = []
+    blanks: dict[str, list[Finding]] = {}
+    for cell in fmt.cells.values():
+        if cell.id not in sub.values or cell.id not in sub.locations:
+            continue  # not located: CELL-NOT-FOUND says so
+        raw = sub.raw.get(cell.id, sub.values.get(cell.id))
+        derived = cell.id in fmt.derived
+        if derived and isinstance(raw, str) and raw.startswith("="):
+            continue
+        where = _where(sub, cell.id)
+        parsed = parse_number(raw)
+        label = f"{where['sheet']}!{where['cell']}（{where['row']}·{where['column']}）"
+        if parsed.blank:
+            if not derived:
+                blanks.setdefault(cell.table, []).append(Finding(
+                    BLANK, "error", f"{label}是空白。空白视为未填写；没有发生的请填 0。", **where))
+            continue
+        if parsed.error:
+            findings.append(Finding(TYPES, "error", f"{label}：{parsed.error}。", value=parsed.original,
+                                    **where))
+            continue
+        problem = check_kind(parsed.value, cell.kind)
+        if problem:
+            findings.append(Finding(TYPES, "error", f"{label}{problem}。", value=fmt_number(parsed.value), **where))
+        if parsed.corrected:
+            findings.append(Finding(NUMBER_CORRECTED, "warning", f"{label}：{parsed.describe_correction()}。请直接"
+                                    f"填写阿拉伯数字。", value=parsed.original, expected=fmt_number(parsed.value),
+                                    **where))
+    for table_id, cells in blanks.items():
+        table = fmt.tables[table_id]
+        inputs = [c for c in fmt.input_cells if c.table == table_id and c.id in sub.locations]
+        if len(cells) == len(inputs) and len(inputs) > 1:
+            findings.append(Finding(TABLE_BLANK, "error", f"{table.short}（工作表“{table.sheet}”）整张表都没有填写。"
+                                    f"请逐格填写；没有发生的填 0。", sheet=table.sheet, table=table.heading,
+                                    cell=cells[0].cell, cells=tuple(f.cell for f in cells)))
+        else:
+            findings += cells
+    return findings
+
+
+def _where(sub: Submission, cell_id: str) -> dict[str, str | None]:
+    fmt = sub.format
+    cell = fmt.cells[cell_id]
+    loc = sub.locations.get(cell_id)
+    return dict(sheet=loc.sheet if loc else fmt.tables[cell.table].sheet, cell=loc.cell if loc else None,
+                name=loc.name if loc else cell.name, table=fmt.tables[cell.table].heading,
+                row=cell.row.display, column=cell.column.label)
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+def _rules(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding]:
+    """Every active rule on the rule inputs; a failure is placed at the one cell it shares with
+    another failing rule (one wrong number breaks its row and its column), else at its first cell."""
+    failed = [o for o in (check_rule(r, values) for r in active_rules(sub.format, bool(sub.previous)))
+              if not o.ok]
+    shared = Counter(c for o in failed for c in set(o.rule.cells))
+    findings = []
+    for outcome in failed:
+        suspects = [c for c in outcome.rule.cells if shared[c] >= 2 and c in sub.locations]
+        findings.append(from_outcome(outcome, sub, suspects[0] if len(suspects) == 1 else None))
+    return findings
+
+
+def _town_regulations(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding]:
+    """Review rule A8: towns and sub-districts cannot issue 规章."""
+    if not TOWN_NAME.search(sub.unit_name or ""):
+        return []
+    table_id, row_id = REGULATIONS_ROW
+    findings = []
+    for cell in sub.format.cells.values():
+        if cell.table == table_id and cell.row.id == row_id and (values.get(cell.id) or 0) > 0:
+            where = _where(sub, cell.id)
+            findings.append(Finding(TOWN_REGULATIONS, "warning",
+                                    f"{sub.unit_name}是乡镇（街道）一级，无权制定规章，但{where['sheet']}!{where['cell']}"
+                                    f"“规章·{cell.column.label}”填了 {fmt_number(values[cell.id])}。内部制度、规范性文件"
+                                    f"不计入规章，请核对。", value=fmt_number(values[cell.id]), expected="0", **where))
+    return findings
+
+
+def _previous_problem(sub: Submission, previous: Submission) -> Finding | None:
+    same_unit = (previous.unit_code == sub.unit_code if previous.unit_code and sub.unit_code
+                 else previous.unit_name == sub.unit_name)
+    if not same_unit:
+        return Finding(PREVIOUS_MISMATCH, "warning",
+                       f"--previous 指定的文件是“{previous.unit_name}”的，不是“{sub.unit_name}”的，跨年度核对未进行。",
+                       value=previous.unit_name, expected=sub.unit_name)
+    if previous.year != sub.year - 1:
+        return Finding(PREVIOUS_MISMATCH, "warning",
+                       f"--previous 指定的是 {previous.year} 年度的文件，不是上一年度（{sub.year - 1} 年），"
+                       f"跨年度核对未进行。", value=str(previous.year), expected=str(sub.year - 1))
+    return None
 
 
 __all__ = ["FileReport", "InputFileError", "check_file", "validate"]

@@ -1,17 +1,24 @@
 """Findings: one problem each, with a stable code, a Chinese message and its place.
 
 The catalogue of codes lives in ``CODES`` and is documented in docs/findings.md (a test fails
-when a code lacks documentation).
+when a code lacks documentation). Every module that emits a finding registers its codes here,
+so this module is the one list; the rule ids of a format (T3-BALANCE, …) are codes too and are
+registered when a format's rules are checked.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 from nianbao.rules import Outcome, fmt
 
 Severity = Literal["error", "warning"]
+
+#: The keys of one finding in ``nianbao check --json`` (issue 3), in this order.
+JSON_KEYS = ("code", "severity", "message", "sheet", "cell", "name", "table", "row", "column", "value",
+             "expected")
 
 
 @dataclass(frozen=True)
@@ -27,9 +34,14 @@ class Finding:
     column: str | None = None
     value: str | None = None
     expected: str | None = None
+    cells: tuple[str, ...] = ()  # every cell (A1, same sheet) a failed rule reads, for annotations
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def to_json(self) -> dict[str, object]:
+        """The finding as ``check --json`` prints it."""
+        return {key: getattr(self, key) for key in JSON_KEYS}
 
     @property
     def place(self) -> str:
@@ -38,6 +50,12 @@ class Finding:
             return f"{self.sheet}!{self.cell}"
         return self.sheet or ""
 
+    @property
+    def severity_text(self) -> str:
+        return SEVERITY_TEXT[self.severity]
+
+
+SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
 
 # code -> (severity, one-line description); the rule ids of the format are codes too.
 CODES: dict[str, tuple[Severity, str]] = {}
@@ -48,6 +66,13 @@ def register(code: str, severity: Severity, description: str) -> str:
     return code
 
 
+def register_format(fmt_) -> None:
+    """Make a format's rule ids part of the catalogue (T3-BALANCE, CARRY-OVER, …)."""
+    for rule in fmt_.rules:
+        if rule.rule_id not in CODES:
+            register(rule.rule_id, rule.severity, rule.description.split("：", 1)[-1])
+
+
 def from_outcome(outcome: Outcome, sub, first_cell: str | None = None) -> Finding:
     """A failed rule as a finding placed at the rule's first (or given) cell."""
     rule = outcome.rule
@@ -55,6 +80,8 @@ def from_outcome(outcome: Outcome, sub, first_cell: str | None = None) -> Findin
     loc = sub.locations.get(cell_id) if cell_id else None
     cell = sub.format.cells.get(cell_id) if cell_id else None
     table = sub.format.tables[cell.table] if cell else None
+    others = tuple(sub.locations[c].cell for c in involved_cells(sub.format, rule.cells)
+                   if c in sub.locations and loc is not None and sub.locations[c].sheet == loc.sheet)
     return Finding(
         code=rule.rule_id,
         severity=rule.severity,
@@ -67,4 +94,55 @@ def from_outcome(outcome: Outcome, sub, first_cell: str | None = None) -> Findin
         column=cell.column.label if cell else None,
         value=fmt(outcome.lhs),
         expected=fmt(outcome.rhs),
+        cells=others,
     )
+
+
+def involved_cells(fmt_, cells: list[str]) -> list[str]:
+    """The cells, and (through the formulas of derived cells) every input they are computed from."""
+    seen: dict[str, None] = {}
+    todo = list(cells)
+    while todo:
+        cell = todo.pop(0)
+        if cell in seen:
+            continue
+        seen[cell] = None
+        rule = fmt_.derived.get(cell)
+        if rule is not None:
+            todo.extend(ref.cell for ref in _refs(rule) if not ref.previous)
+    return list(seen)
+
+
+def _refs(rule):
+    from nianbao.rules import refs_of
+
+    return list(refs_of(rule.compare.right))
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def to_json(files: list[dict[str, object]]) -> str:
+    """``{"files": [...]}`` as ``check --json`` prints it (Chinese kept readable)."""
+    return json.dumps({"files": files}, ensure_ascii=False, indent=2)
+
+
+def as_text(finding: Finding) -> str:
+    """One line: “错误 T3-BALANCE 表三 依申请公开!D30：message”."""
+    place = f" {finding.place}" if finding.place else ""
+    return f"{finding.severity_text} {finding.code}{place}：{finding.message}"
+
+
+def sort_key(finding: Finding, sheets: dict[str, int] | None = None) -> tuple:
+    """Errors first, then by sheet (in workbook order when ``sheets`` is given) and cell."""
+    sheet = finding.sheet or ""
+    place = (sheets.get(sheet, len(sheets)) if sheets is not None else 0, sheet)
+    return (finding.severity != "error", place, _cell_order(finding.cell), finding.code)
+
+
+def _cell_order(a1: str | None) -> tuple[int, str]:
+    if not a1:
+        return (0, "")
+    letters = a1.rstrip("0123456789")
+    digits = a1[len(letters):]
+    return (int(digits) if digits else 0, letters.rjust(3))

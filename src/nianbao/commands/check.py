@@ -1,0 +1,121 @@
+"""`nianbao check` and `nianbao annotate`: validate returned workbooks, write annotated copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+#: Files a folder never contributes: Excel/WPS lock files and hidden files.
+SKIPPED_PREFIXES = ("~$", ".~", ".")
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files to check: each file as given; each folder's files (not sub-folders), sorted.
+
+    A folder contributes every file, not only *.xlsx, so a .xls or .et sent back by mistake is
+    reported instead of silently skipped. Raises NianbaoError for a path that does not exist.
+    """
+    from nianbao.errors import NianbaoError
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(SKIPPED_PREFIXES))
+            files.extend(inside)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise NianbaoError(f"找不到文件或文件夹：{path}")
+    return files
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("check")
+    def check_command(
+        paths: Annotated[list[Path], typer.Argument(help="要核对的 .xlsx 文件或文件夹（可多个）")],
+        previous: Annotated[Optional[Path], typer.Option("--previous", help="同一单位上一年度的报送文件，用于跨年度核对")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+    ) -> None:
+        """核对报送回来的年报工作簿，列出每个文件的全部问题。
+
+        退出码：0 没有错误；1 有文件存在错误；2 有文件无法读取或参数有误。
+
+        示例：nianbao check 收件箱/ --previous 去年/张巷镇.xlsx
+        """
+        from nianbao.check import check_file
+        from nianbao.errors import NianbaoError
+
+        if previous is not None and not previous.is_file():
+            raise NianbaoError(f"找不到上年度文件：{previous}")
+        files = expand_paths(paths)
+        if not files:
+            raise NianbaoError("没有找到要核对的文件")
+        reports = [check_file(f, previous) for f in files]
+        if as_json:
+            from nianbao.findings import to_json
+
+            typer.echo(to_json([r.to_json() for r in reports]))
+        else:
+            _render(reports)
+        if any(r.unreadable for r in reports):
+            raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_INVALID if any(r.errors for r in reports) else EXIT_OK)
+
+    @app.command("annotate")
+    def annotate_command(
+        path: Annotated[Path, typer.Argument(help="单位报送的 .xlsx 文件")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="写出的批注版 .xlsx")],
+        previous: Annotated[Optional[Path], typer.Option("--previous", help="同一单位上一年度的报送文件")] = None,
+    ) -> None:
+        """生成退回单位的批注版：新模板中填入单位的数据，问题单元格标红并加批注，首页列出全部意见。
+
+        原文件不会被改动。退出码：0 没有错误；1 有错误；2 文件无法读取。
+
+        示例：nianbao annotate 收件箱/张巷镇.xlsx -o 退回/张巷镇-核对意见.xlsx
+        """
+        from nianbao.annotate import annotate
+        from nianbao.errors import NianbaoError
+
+        if not path.is_file():
+            raise NianbaoError(f"找不到文件：{path}")
+        if previous is not None and not previous.is_file():
+            raise NianbaoError(f"找不到上年度文件：{previous}")
+        report = annotate(path, output, previous)
+        typer.echo(f"已写出 {output}：{report.errors} 个错误，{report.warnings} 个警告")
+        raise typer.Exit(EXIT_INVALID if report.errors else EXIT_OK)
+
+
+def _render(reports) -> None:
+    """Findings grouped by file (one rich table each), then a one-line summary."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from nianbao.findings import SEVERITY_TEXT
+
+    console = Console(highlight=False, soft_wrap=False)
+    for report in reports:
+        sub = report.submission
+        head = f"[bold]{report.path}[/bold]"
+        if sub is not None:
+            head += f"  {sub.unit_name} · {sub.year} 年度 · {sub.format.key}"
+        console.print(head)
+        if report.unreadable:
+            console.print(f"  [red]无法读取[/red]：{report.unreadable}")
+            continue
+        if not report.findings:
+            console.print("  [green]没有发现问题[/green]")
+            continue
+        table = Table("级别", "代码", "位置", "问题", show_lines=False, expand=True)
+        for f in report.findings:
+            colour = "red" if f.severity == "error" else "yellow"
+            table.add_row(f"[{colour}]{SEVERITY_TEXT[f.severity]}[/{colour}]", f.code, f.place or "", f.message)
+        console.print(table)
+        console.print(f"  {report.errors} 个错误，{report.warnings} 个警告")
+    bad = sum(1 for r in reports if r.unreadable)
+    with_errors = sum(1 for r in reports if not r.unreadable and r.errors)
+    ok = len(reports) - bad - with_errors
+    console.print(f"共核对 {len(reports)} 个文件：{ok} 个无错误，{with_errors} 个有错误，{bad} 个无法读取；"
+                  f"合计 {sum(r.errors for r in reports)} 个错误、{sum(r.warnings for r in reports)} 个警告。")

@@ -1,0 +1,238 @@
+"""Checks on the narrative parts and unit details: present, no template leftovers, the right
+year, figures that agree with the tables, not copied from last year.
+
+The parts come from the format model (``fmt.narratives``); the only table of phrases is
+:data:`NARRATIVE_NUMBERS`, which maps what a sentence says to the cell ids of the format.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+from nianbao.findings import Finding, register
+from nianbao.format.model import Format, Narrative
+from nianbao.rules import fmt as fmt_number
+from nianbao.submission import Submission
+
+REQUIRED = register("REQUIRED", "error", "必填的正文部分或单位信息是空的")
+PLACEHOLDERS = register("PLACEHOLDERS", "error", "正文或单位信息中留有模板占位符（XX、××、＊＊、【】、此处填写）")
+YEAR = register("YEAR", "warning", "正文提到的年份与报告年度不符（可能照抄了上年报告）")
+NARRATIVE_NUMBERS = register("NARRATIVE-NUMBERS", "warning", "正文中写的数字与表格不一致")
+SAME_AS_LAST_YEAR = register("SAME-AS-LAST-YEAR", "warning", "正文与上年报告几乎相同（内容雷同）")
+
+#: Ratio (difflib) from which a part counts as (nearly) identical to last year's.
+SAME_RATIO = 0.9
+#: Parts shorter than this (after removing white space) are not compared with last year ("无").
+SAME_MIN_CHARS = 30
+
+# A window between the phrase and its number: no sentence break, no list separator, no other
+# figure, so "行政复议、行政诉讼共3件" is not read as "行政复议3件".
+_GAP = r"[^。；;，,、和及与\d\n]{0,%d}?"
+
+
+@dataclass(frozen=True)
+class NumberPhrase:
+    """A way the narrative states a table figure: ``pattern`` captures the number; the figure is
+    the sum of ``cells`` (the first alternative whose cells all exist in the format)."""
+
+    what: str
+    pattern: str
+    cells: tuple[tuple[str, ...], ...]
+
+
+#: The one table mapping narrative phrases to cells. "主动公开…N条" has no table cell (the
+#: national tables do not count disclosed items), so it is not checked.
+NARRATIVE_NUMBERS_TABLE: tuple[NumberPhrase, ...] = (
+    NumberPhrase("本年新收申请", r"(?:收到|新收|受理)" + _GAP % 15 + r"申请" + _GAP % 4 + r"(\d+)\s*件",
+                 (("t3.new.total",),)),
+    NumberPhrase("上年结转申请", r"上一?年度?结转" + _GAP % 10 + r"(\d+)\s*件", (("t3.carried_over.total",),)),
+    NumberPhrase("本年办结申请", r"办结" + _GAP % 10 + r"(\d+)\s*件", (("t3.total.total",),)),
+    NumberPhrase("结转下年度申请", r"结转(?:至|到)?下一?年度?" + _GAP % 10 + r"(\d+)\s*件",
+                 (("t3.carry_forward.total",),)),
+    NumberPhrase("行政许可", r"行政许可" + _GAP % 8 + r"(\d+)\s*件", (("t2.licensing.decisions",),)),
+    NumberPhrase("行政处罚", r"行政处罚" + _GAP % 8 + r"(\d+)\s*件", (("t2.punishment.decisions",),)),
+    NumberPhrase("行政强制", r"行政强制" + _GAP % 8 + r"(\d+)\s*件", (("t2.coercion.decisions",),)),
+    NumberPhrase("行政复议", r"行政复议" + _GAP % 8 + r"(\d+)\s*(?:件|起)", (("t4.cases.review_total",),)),
+    NumberPhrase("行政诉讼", r"行政诉讼" + _GAP % 8 + r"(\d+)\s*(?:件|起)",
+                 (("t4.cases.direct_total", "t4.cases.after_review_total"),)),
+    NumberPhrase("制发行政规范性文件", r"(?:制发|印发|出台)" + _GAP % 6 + r"规范性文件" + _GAP % 4 + r"(\d+)\s*(?:件|个|份)",
+                 (("t2.normative_documents.issued",), ("t2.normative_documents.made",))),
+)
+
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z])[XxＸｘ]{2,}(?![A-Za-z])|×{2,}|＊{2,}|\*{2,}|【[^】\n]{0,30}】|此处填写|在此填写")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
+_PERIOD = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日\s*(?:起\s*)?(?:至|到|—|－|-|～|~)\s*"
+                     r"((?:19|20)\d\d)\s*年\s*12\s*月\s*31\s*日")
+
+
+def check_narratives(sub: Submission, values: dict[str, Decimal | None],
+                     previous: Submission | None = None) -> list[Finding]:
+    """Every narrative and unit-detail finding of one submission."""
+    findings: list[Finding] = []
+    findings += _required(sub)
+    findings += _placeholders(sub)
+    findings += _years(sub)
+    findings += _numbers(sub, values)
+    if previous is not None:
+        findings += _same_as_last_year(sub, previous)
+    return findings
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full-width digits and punctuation to half-width) for matching, never for display."""
+    return unicodedata.normalize("NFKC", text or "")
+
+
+def _where(sub: Submission, narrative: Narrative) -> dict[str, str | None]:
+    loc = sub.locations.get(f"narrative.{narrative.id}")
+    part = next((p for p in sub.format.parts if narrative in p.narratives), None)
+    return dict(sheet=loc.sheet if loc else None, cell=loc.cell if loc else None, name=loc.name if loc else None,
+                table=part.heading if part else None, row=narrative.title)
+
+
+def _title(sub: Submission, narrative: Narrative) -> str:
+    part = next((p for p in sub.format.parts if narrative in p.narratives), None)
+    return f"{part.heading}·{narrative.title}" if part else narrative.title
+
+
+def _required(sub: Submission) -> list[Finding]:
+    findings = []
+    for narrative in sub.format.narratives:
+        if f"narrative.{narrative.id}" not in sub.locations:
+            continue  # not located: CELL-NOT-FOUND already says so
+        if narrative.required and not (sub.narratives.get(narrative.id) or "").strip():
+            findings.append(Finding(REQUIRED, "error",
+                                    f"正文“{_title(sub, narrative)}”没有填写。请按“填写说明”写明本部分内容；确实没有的写“无”。",
+                                    **_where(sub, narrative)))
+    for fld in sub.format.unit_fields:
+        loc = sub.locations.get(f"unit.{fld.id}")
+        if fld.input and fld.required and loc is not None and not sub.unit.get(fld.id, "").strip():
+            findings.append(Finding(REQUIRED, "error",
+                                    f"单位信息“{fld.label}”没有填写（{loc.sheet}!{loc.cell}）。"
+                                    + (f"{fld.guidance}。" if fld.guidance else ""),
+                                    sheet=loc.sheet, cell=loc.cell, name=loc.name, row=fld.label))
+    if not sub.unit_name:
+        findings.append(Finding(REQUIRED, "error", "文件中没有单位名称。请使用为本单位下发的模板。"))
+    return findings
+
+
+def _placeholders(sub: Submission) -> list[Finding]:
+    findings = []
+    for narrative in sub.format.narratives:
+        text = sub.narratives.get(narrative.id) or ""
+        match = _PLACEHOLDER.search(text)
+        if match:
+            findings.append(Finding(PLACEHOLDERS, "error",
+                                    f"正文“{_title(sub, narrative)}”中留有模板占位符“{match.group(0)}”"
+                                    f"（…{_context(text, match.start(), match.end())}…）。请替换为实际内容。",
+                                    value=match.group(0), **_where(sub, narrative)))
+    for fld in sub.format.unit_fields:
+        text = sub.unit.get(fld.id, "")
+        match = _PLACEHOLDER.search(text)
+        loc = sub.locations.get(f"unit.{fld.id}")
+        if match and loc is not None:
+            findings.append(Finding(PLACEHOLDERS, "error",
+                                    f"单位信息“{fld.label}”中留有模板占位符“{match.group(0)}”。请填写实际内容。",
+                                    sheet=loc.sheet, cell=loc.cell, name=loc.name, row=fld.label, value=text))
+    return findings
+
+
+def _context(text: str, start: int, end: int, width: int = 12) -> str:
+    return text[max(0, start - width): end + width].replace("\n", " ")
+
+
+def _years(sub: Submission) -> list[Finding]:
+    """A statistics period in another year, or another year named more often than the report year."""
+    findings: list[Finding] = []
+    counts: Counter[int] = Counter()
+    first_part: dict[int, Narrative] = {}
+    for narrative in sub.format.narratives:
+        text = normalise_text(sub.narratives.get(narrative.id) or "")
+        for period in _PERIOD.finditer(text):
+            years = {int(period.group(1)), int(period.group(2))}
+            if years != {sub.year}:
+                findings.append(Finding(YEAR, "warning",
+                                        f"正文“{_title(sub, narrative)}”写的统计期间是“{period.group(0)}”，但本报告是"
+                                        f"{sub.year}年度的，统计期间应为{sub.year}年1月1日至{sub.year}年12月31日。"
+                                        f"请核对是否照抄了其他年度的报告。", value=period.group(0),
+                                        expected=f"{sub.year}年1月1日至{sub.year}年12月31日", **_where(sub, narrative)))
+        for match in _YEAR.finditer(text):
+            year = int(match.group(1))
+            counts[year] += 1
+            first_part.setdefault(year, narrative)
+    own = counts.get(sub.year, 0)
+    for year, n in sorted(counts.items()):
+        if year != sub.year and n > own and not any(f.value and str(year) in f.value for f in findings):
+            narrative = first_part[year]
+            findings.append(Finding(YEAR, "warning",
+                                    f"正文中“{year}年”出现 {n} 次，比报告年度“{sub.year}年”（{own} 次）还多，"
+                                    f"例如在“{_title(sub, narrative)}”中。请核对是否照抄了{year}年度的报告。",
+                                    value=f"{year}年", expected=f"{sub.year}年", **_where(sub, narrative)))
+    return findings
+
+
+def _numbers(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding]:
+    """Figures stated in the narrative against the table cells they describe."""
+    fmt: Format = sub.format
+    findings = []
+    for phrase in NARRATIVE_NUMBERS_TABLE:
+        cells = next((alt for alt in phrase.cells if all(c in fmt.cells for c in alt)), None)
+        if cells is None or not any(c in sub.values for c in cells):
+            continue
+        table_value = sum((values.get(c) or Decimal(0) for c in cells), Decimal(0))
+        pattern = re.compile(phrase.pattern)
+        for narrative in fmt.narratives:
+            text = normalise_text(sub.narratives.get(narrative.id) or "")
+            for match in pattern.finditer(text):
+                stated = Decimal(match.group(1))
+                if stated == table_value:
+                    continue
+                sentence = _sentence(text, match.start(), match.end())
+                cell = fmt.cells[cells[0]]
+                table = fmt.tables[cell.table]
+                loc = sub.locations.get(cells[0])
+                place = "、".join(f"{sub.locations[c].sheet}!{sub.locations[c].cell}" for c in cells
+                                  if c in sub.locations)
+                label = "与".join(f"“{fmt.cells[c].row.display}·{fmt.cells[c].column.label}”" for c in cells)
+                findings.append(Finding(NARRATIVE_NUMBERS, "warning",
+                                        f"正文“{_title(sub, narrative)}”中“{sentence}”写的是 {stated} 件，但{table.short}"
+                                        f"{label}（{place}）为 {fmt_number(table_value)}。请核对正文或表格。",
+                                        **_where(sub, narrative) | {"table": table.heading},
+                                        value=str(stated), expected=fmt_number(table_value),
+                                        cells=tuple(sub.locations[c].cell for c in cells if c in sub.locations)
+                                        if loc else ()))
+    return findings
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(p, 0, start) for p in "。；;\n!?！？")
+    rights = [i for i in (text.find(p, end) for p in "。；;\n!?！？") if i != -1]
+    sentence = text[left + 1: min(rights) if rights else len(text)].strip()
+    return sentence if len(sentence) <= 60 else text[start:end]
+
+
+def _same_as_last_year(sub: Submission, previous: Submission) -> list[Finding]:
+    findings = []
+    for narrative in sub.format.narratives:
+        now = "".join((sub.narratives.get(narrative.id) or "").split())
+        before = "".join((previous.narratives.get(narrative.id) or "").split())
+        if len(now) < SAME_MIN_CHARS or len(before) < SAME_MIN_CHARS:
+            continue
+        matcher = difflib.SequenceMatcher(None, now, before)
+        if matcher.real_quick_ratio() < SAME_RATIO or matcher.quick_ratio() < SAME_RATIO:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= SAME_RATIO:
+            findings.append(Finding(SAME_AS_LAST_YEAR, "warning",
+                                    f"正文“{_title(sub, narrative)}”与上年报告的同一部分 {ratio:.0%} 相同（内容雷同是"
+                                    f"通报的问题）。请按本年实际情况重写。", value=f"{ratio:.2f}",
+                                    expected=f"< {SAME_RATIO}", **_where(sub, narrative)))
+    return findings
+
+
+__all__ = ["NARRATIVE_NUMBERS_TABLE", "NumberPhrase", "SAME_RATIO", "check_narratives", "normalise_text"]

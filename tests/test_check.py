@@ -1,0 +1,141 @@
+"""check_file / validate: every rule from the inputs, numbers, blanks, towns, the code catalogue."""
+
+from __future__ import annotations
+
+import random
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from fixtures.workbooks import TOWN, UNIT, consistent_fill, write
+from nianbao.check import check_file, validate
+from nianbao.findings import CODES, JSON_KEYS, register_format
+from nianbao.format import available_formats
+from nianbao.reader import read_submission
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def codes(report):
+    return sorted((f.code, f.cell) for f in report.findings)
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory, fmt2021):
+    values = consistent_fill(fmt2021, random.Random(3))
+    return values, write(fmt2021, tmp_path_factory.mktemp("good") / "good.xlsx", values, year=2021)
+
+
+def test_a_consistent_fill_is_valid(good):
+    report = check_file(good[1])
+    assert report.valid and report.findings == [], [f.message for f in report.findings]
+    assert report.to_json()["unit"] == UNIT["name"] and report.to_json()["year"] == 2021
+
+
+def test_one_wrong_input_breaks_the_balance_of_its_column(tmp_path, fmt2021, good):
+    values = dict(good[0])
+    values["t3.disclosed.research"] += 3
+    path = write(fmt2021, tmp_path / "x.xlsx", values, year=2021)
+    report = check_file(path)
+    # The totals follow their formulas, so only the balance of 科研机构 and of 总计 break.
+    assert {f.code for f in report.findings} == {"T3-BALANCE", "NARRATIVE-NUMBERS"} or \
+        {f.code for f in report.findings} == {"T3-BALANCE"}
+    balance = [f for f in report.findings if f.code == "T3-BALANCE"]
+    assert {f.column for f in balance} == {"科研机构", "总计"}
+    assert any("F8" in f.cells for f in balance)
+
+
+def test_typed_over_total_is_drift_and_the_rules_place_it(tmp_path, fmt2021, good):
+    values = dict(good[0])
+    values["t3.total.business"] = 999
+    report = check_file(write(fmt2021, tmp_path / "x.xlsx", values, year=2021))
+    at = {(f.code, f.cell) for f in report.findings}
+    assert ("DRIFT-FORMULA-REPLACED", "E29") in at
+    assert ("T3-TOTAL-ROW", "E29") in at and ("T3-BALANCE", "E29") in at
+    row = next(f for f in report.findings if f.code == "T3-TOTAL-ROW" and f.cell == "E29")
+    assert row.value == "999" and row.table.startswith("三、") and row.column == "商业企业"
+
+
+def test_blank_text_and_corrections(tmp_path, fmt2021, good):
+    values = dict(good[0])
+    values["t3.new.natural"] = "１，２３４"  # full-width with a separator: read, with a warning
+    values["t3.disclosed.natural"] = None  # blank: an error, 0 for arithmetic
+    values["t2.punishment.decisions"] = "12件"
+    values["t2.fees.amount"] = -1
+    report = check_file(write(fmt2021, tmp_path / "x.xlsx", values, year=2021))
+    by_cell = {(f.code, f.cell): f for f in report.findings}
+    corrected = by_cell[("NUMBER-CORRECTED", "D6")]
+    assert corrected.severity == "warning" and corrected.value == "１，２３４" and corrected.expected == "1234"
+    assert by_cell[("BLANK", "D8")].severity == "error"
+    assert "12件" in by_cell[("TYPES", "B12")].message
+    assert "负数" in by_cell[("TYPES", "B16")].message
+    sub = read_submission(tmp_path / "x.xlsx")
+    assert sub.values["t3.new.natural"] == 1234 and sub.raw["t3.new.natural"] == "１，２３４"
+
+
+def test_an_empty_table_is_one_finding(tmp_path, fmt2021, good):
+    values = {k: v for k, v in good[0].items() if not k.startswith("t4.")}
+    report = check_file(write(fmt2021, tmp_path / "x.xlsx", values, year=2021))
+    assert [f.code for f in report.findings if f.table and f.table.startswith("四")] == ["TABLE-BLANK"]
+
+
+def test_town_reporting_regulations_is_warned(tmp_path, fmt2021, good):
+    values = dict(good[0])
+    values["t2.regulations.issued"] = Decimal(2)
+    values["t2.regulations.repealed"] = Decimal(0)
+    values["t2.regulations.valid"] = Decimal(0)
+    town = check_file(write(fmt2021, tmp_path / "town.xlsx", values, unit=TOWN, year=2021))
+    assert [(f.code, f.cell) for f in town.findings if f.code == "TOWN-REGULATIONS"] == [("TOWN-REGULATIONS", "B5")]
+    bureau = check_file(write(fmt2021, tmp_path / "bureau.xlsx", values, year=2021))
+    assert not any(f.code == "TOWN-REGULATIONS" for f in bureau.findings)
+
+
+def test_previous_year_carry_over_and_other_unit(tmp_path, fmt2021, good):
+    last = read_submission(good[1])
+    this = dict(good[0])
+    for col in ("natural", "business", "research", "public_interest", "legal_services", "other"):
+        this[f"t3.carried_over.{col}"] = last.values[f"t3.carry_forward.{col}"]
+    this["t3.carried_over.natural"] += 1
+    sub = read_submission(write(fmt2021, tmp_path / "2022.xlsx", this, year=2022))
+    found = validate(sub, last)
+    assert [(f.code, f.cell) for f in found if f.code == "CARRY-OVER"] == [("CARRY-OVER", "D7"), ("CARRY-OVER", "J7")]
+    other = read_submission(write(fmt2021, tmp_path / "o.xlsx", good[0], unit=TOWN, year=2021))
+    assert [f.code for f in validate(read_submission(tmp_path / "2022.xlsx"), other)
+            if f.code.startswith(("PREVIOUS", "CARRY"))] == ["PREVIOUS-MISMATCH"]
+
+
+def test_unreadable_file_is_a_report_not_an_exception(tmp_path):
+    bad = tmp_path / "old.xls"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    report = check_file(bad)
+    assert report.unreadable and not report.valid and report.findings[0].code.startswith("FILE-")
+    assert str(bad) in report.findings[0].message
+
+
+def test_every_code_is_documented():
+    # Every module that registers codes is imported, so the test does not depend on test order.
+    import importlib
+    import pkgutil
+
+    import nianbao
+
+    for module in pkgutil.walk_packages(nianbao.__path__, "nianbao."):
+        importlib.import_module(module.name)
+    for fmt in available_formats():
+        register_format(fmt)
+    # Codes other modules register (audit, import) may be documented in their own docs page.
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(DOCS.glob("*.md")))
+    documented = set(re.findall(r"^#{2,4} `?([A-Z0-9][A-Z0-9-]+)`?\s*$", text, re.M))
+    missing = sorted(set(CODES) - documented)
+    assert not missing, f"no docs/*.md section for: {missing}"
+
+
+def test_json_finding_has_exactly_the_issue_keys(good, tmp_path, fmt2021):
+    values = dict(good[0])
+    values["t3.new.natural"] = None
+    report = check_file(write(fmt2021, tmp_path / "x.xlsx", values, year=2021))
+    assert all(tuple(f.to_json()) == JSON_KEYS for f in report.findings)
+    assert set(report.to_json()) == {"path", "format", "edition", "unit", "year", "valid", "errors", "warnings",
+                                     "findings"}

@@ -1,0 +1,67 @@
+"""The reader: identity, numbers as stored and normalised, formula cells, refusals."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+import xlsxwriter
+
+from fixtures.workbooks import UNIT, consistent_fill, write
+from nianbao import reader
+from nianbao.errors import InputFileError
+from nianbao.reader import read_submission, read_workbook
+
+
+def test_reads_identity_numbers_and_formulas(tmp_path, fmt2021):
+    values = consistent_fill(fmt2021, random.Random(5))
+    values["t3.new.natural"] = " ８ "
+    path = write(fmt2021, tmp_path / "x.xlsx", values, year=2021, token="tok9")
+    sub = read_submission(path)
+    assert (sub.format.key, sub.year, sub.unit_name, sub.token) == (fmt2021.key, 2021, UNIT["name"], "tok9")
+    assert sub.unit["contact"] == UNIT["contact"]
+    assert sub.values["t3.new.natural"] == Decimal(8) and sub.raw["t3.new.natural"] == " ８ "
+    assert sub.values["t2.fees.amount"] == values["t2.fees.amount"]
+    # A formula cell keeps its formula as raw content and its stored result as value.
+    assert sub.raw["t3.new.total"].startswith("=SUM(")
+    assert sub.narratives["on_request"].startswith("2021年共收到")
+
+
+def test_reading_records_how_each_cell_was_found(tmp_path, fmt2021):
+    path = write(fmt2021, tmp_path / "x.xlsx", consistent_fill(fmt2021, random.Random(1)), year=2021)
+    reading = read_workbook(path)
+    assert not reading.unlocated
+    assert {p.how for p in reading.places.values()} == {"name"}
+    assert reading.cached[("检查", "D3")] == "通过"
+
+
+def test_a_plain_workbook_is_not_a_template(tmp_path):
+    path = tmp_path / "plain.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Sheet1").write(0, 0, "一、本年新收政府信息公开申请数量")
+    wb.close()
+    with pytest.raises(InputFileError) as err:
+        read_submission(path)
+    assert err.value.code == "NOT-TEMPLATE" and "自制或旧版的年报表格" in str(err.value)
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "FILE-"),
+    ("单位,申请数\n张巷镇,12\n".encode("gbk"), "FILE-TEXT"),
+    (b"PK\x03\x04" + b"\0" * 40, "FILE-"),
+])
+def test_wrong_files_are_refused_with_a_code(tmp_path, content, code):
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError) as err:
+        read_submission(path)
+    assert err.value.code.startswith(code) and str(path) in str(err.value)
+
+
+def test_too_many_cells_are_refused_before_loading(tmp_path, fmt2021, monkeypatch):
+    path = write(fmt2021, tmp_path / "x.xlsx", consistent_fill(fmt2021, random.Random(1)), year=2021)
+    monkeypatch.setattr(reader, "MAX_CELL_XML_BYTES", 10_000)
+    with pytest.raises(InputFileError) as err:
+        read_submission(path)
+    assert err.value.code == "FILE-TOO-MANY-CELLS"
