@@ -1,0 +1,248 @@
+"""Published report (.docx, .html, .txt) → Submission, with what differs from the format.
+
+``import_items`` is the pure core (reader items in, result out); ``import_report`` reads a
+file and calls it. The submission is what ``nianbao.check.validate`` checks; places of numbers
+are given as "表三!C12" (row and column of the published table), of narrative as the part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+
+from nianbao.errors import InputFileError
+from nianbao.findings import register
+from nianbao.format import available_formats
+from nianbao.format.model import Format
+from nianbao.importer.normalize import normalize_label
+from nianbao.importer.structure import Structure, analyse
+from nianbao.importer.tables import Deviation, Paragraph, RawTable, TableMatch, match_table
+from nianbao.numbers import FIX_TEXT, parse_number
+from nianbao.submission import Location, Submission
+
+FORMAT_ID = "gov-info-disclosure"
+
+# Codes of files that cannot be imported at all (the file-level codes of nianbao.sniff are reused).
+WRONG_TYPE = register("IMPORT-WRONG-TYPE", "error", "文件不是可导入的年度报告（Excel 工作簿、旧版 .doc、PDF）")
+NO_YEAR = register("IMPORT-NO-YEAR", "error", "报告中找不到报告年度（标题中应有年份）")
+NO_TABLES = register("IMPORT-NO-TABLES", "error", "报告中找不到年度报告的统计表")
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class ImportResult:
+    submission: Submission
+    deviations: list[Deviation] = field(default_factory=list)
+    structure: Structure | None = None
+    matches: dict[str, TableMatch] = field(default_factory=dict)
+    kind: str = ""  # docx | html | text
+
+    @property
+    def format(self) -> Format:
+        return self.submission.format
+
+
+def formats_of(format_id: str = FORMAT_ID) -> list[Format]:
+    return [f for f in available_formats() if f.id == format_id]
+
+
+def read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
+    """The document's paragraphs and tables, by what the file is (not only by its name)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "找不到文件")
+    if path.stat().st_size > MAX_BYTES:
+        raise InputFileError(path, "文件超过 50 MB，不像一份年度报告", code="FILE-TOO-LARGE")
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04":
+        if path.suffix.lower() not in (".docx", ".docm", ".zip", ""):
+            if path.suffix.lower() in (".xlsx", ".xlsm"):
+                raise InputFileError(path, "这是 Excel 工作簿，不是发布的年度报告；填好的模板请用 nianbao check",
+                                     code=WRONG_TYPE)
+        from nianbao.importer.docx import read_docx
+
+        return "docx", read_docx(path)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise InputFileError(path, "这是旧版 Word（.doc）文件，请先用 Word 或 WPS 另存为 .docx", code=WRONG_TYPE)
+    if data[:5] == b"%PDF-":
+        raise InputFileError(path, "PDF 文件不能直接读取：请复制全文粘贴为 .txt 文件后导入", code=WRONG_TYPE)
+    text = _decode(path, data)
+    head = text[:4096].lower()
+    if path.suffix.lower() in (".html", ".htm") or "<table" in text.lower() or head.lstrip().startswith(("<!doctype", "<html")):
+        from nianbao.importer.html import parse_html
+
+        return "html", parse_html(text)
+    from nianbao.importer.text import parse_text
+
+    return "text", parse_text(text)
+
+
+def _decode(path: Path, data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(path, "文本编码无法识别（应为 UTF-8 或 GB18030/GBK）", code="FILE-UNREADABLE")
+
+
+def import_report(path: Path, formats: list[Format] | None = None) -> ImportResult:
+    """Read one published report into a Submission (raises InputFileError when it cannot)."""
+    path = Path(path)
+    kind, items = read_items(path)
+    result = import_items(items, formats or formats_of(), source=str(path))
+    result.kind = kind
+    if result.structure is not None and result.structure.year is None:
+        raise InputFileError(path, "找不到报告年度：标题应为“单位名称+年份+年政府信息公开工作年度报告”",
+                             code=NO_YEAR)
+    if not result.matches:
+        raise InputFileError(path, "没有找到年度报告的统计表（表二、表三、表四），不像政府信息公开工作年度报告",
+                             code=NO_TABLES)
+    return result
+
+
+def import_items(items: list[Paragraph | RawTable], formats: list[Format], source: str = "") -> ImportResult:
+    """The pure core: reader items → Submission and deviations."""
+    s = analyse(items, formats)
+    fmt = s.fmt
+    year = s.year or 0
+    deviations: list[Deviation] = []
+    matches: dict[str, TableMatch] = {}
+    values: dict[str, Decimal | None] = {}
+    raw: dict[str, object] = {}
+    locations: dict[str, Location] = {}
+    for table in fmt.tables.values():
+        part = next((p for p in fmt.parts if p.table == table.id), None)
+        heading = part.heading if part else table.heading
+        published = s.tables.get(table.id)
+        if published is None:
+            deviations.append(Deviation("table-missing", table.id, official=table.heading, part=heading))
+            continue
+        match = match_table(fmt, table, published)
+        matches[table.id] = match
+        deviations += [_with_part(d, heading) for d in match.deviations]
+        for cell_id, text in match.texts.items():
+            parsed = parse_number(text)
+            values[cell_id] = parsed.value
+            if parsed.blank or parsed.error or set(parsed.corrections) - {FIX_TEXT}:
+                raw[cell_id] = text
+            r, c = match.places[cell_id]
+            locations[cell_id] = Location(table.short, f"{get_column_letter(c + 1)}{r + 1}")
+    deviations += _part_deviations(s)
+    narratives = dict(s.narratives)
+    for part in fmt.parts:
+        for narrative in part.narratives:
+            if narrative.id in narratives:
+                locations[f"narrative.{narrative.id}"] = Location(part.heading, "")
+    unit = {"name": s.unit, "year": str(year) if year else "", **s.details}
+    sub = Submission(format=fmt, year=year, unit=unit, values=values, narratives=narratives, source=source,
+                     locations=locations, raw=raw)
+    return ImportResult(sub, deviations, s, matches)
+
+
+def _with_part(d: Deviation, heading: str) -> Deviation:
+    from dataclasses import replace
+
+    return replace(d, part=heading)
+
+
+def _part_deviations(s: Structure) -> list[Deviation]:
+    fmt = s.fmt
+    out: list[Deviation] = []
+    if s.title is None:
+        out.append(Deviation("title-missing", official=fmt.title))
+    seen_ids = [h.part.id for h in s.headings]
+    for part in fmt.parts:
+        if part.id not in seen_ids:
+            out.append(Deviation("part-missing", part=part.heading, official=part.heading))
+    order = [p.id for p in fmt.parts]
+    first_seen = []
+    for pid in seen_ids:
+        if pid not in first_seen:
+            first_seen.append(pid)
+    positions = [order.index(p) for p in first_seen]
+    for k in range(1, len(positions)):
+        if positions[k] < positions[k - 1]:
+            part = fmt.parts[positions[k]]
+            after = fmt.parts[positions[k - 1]]
+            out.append(Deviation("part-order", part=part.heading, seen=f"在“{after.heading}”之后",
+                                 official=part.heading))
+            break
+    for h in s.headings:
+        seen = f"{h.number}、{h.title}"
+        if normalize_label(seen) != normalize_label(h.part.heading):
+            out.append(Deviation("part-title", part=h.part.heading, seen=seen, official=h.part.heading))
+    return out
+
+
+__all__ = ["ImportResult", "WorkbookResult", "import_items", "import_report", "read_items", "to_workbook"]
+
+
+# --------------------------------------------------------------------------- to a workbook
+
+
+@dataclass
+class WorkbookResult:
+    path: Path
+    format_key: str
+    filled: int  # number cells written
+    narratives: int  # narrative parts written
+    skipped: dict[str, str] = field(default_factory=dict)  # cell id -> why it was left blank
+
+
+def to_workbook(result: ImportResult, out: Path) -> WorkbookResult:
+    """Write a nianbao template for the report's unit and year, filled with the imported data.
+
+    The template is made fresh by ``make_template`` (for the edition that covers the year, so a
+    report on an outdated edition still gives a current template: values whose cell ids exist
+    in both editions are carried, the rest are listed in ``skipped``); values are then put into
+    its input cells by defined name. Only our own new file is re-saved, never a unit's.
+    """
+    from openpyxl import load_workbook
+
+    from nianbao.format.load import format_for_year
+    from nianbao.template import make_template
+    from nianbao.xlsxpost import lock_structure
+
+    sub = result.submission
+    out = Path(out)
+    fmt = format_for_year(sub.year)
+    details = {"name": sub.unit_name or "（单位名称）", "code": sub.unit_code}
+    details |= {k: v for k, v in sub.unit.items() if k not in ("name", "code", "year")}
+    make_template(fmt, details, sub.year, out)
+    wb = load_workbook(out)
+    skipped: dict[str, str] = {}
+    filled = written = 0
+    for cell in fmt.input_cells:
+        if cell.id not in sub.values:
+            skipped[cell.id] = "报告中没有这一格" if cell.id not in sub.format.cells else "报告中找不到这一格"
+            continue
+        value = sub.values[cell.id]
+        if value is None:
+            skipped[cell.id] = f"报告中写的是“{sub.raw.get(cell.id, '')}”，不是数字" if sub.raw.get(cell.id, "").strip() \
+                else "报告中是空白"
+            continue
+        _put(wb, cell.name, int(value) if value == value.to_integral_value() else value)
+        filled += 1
+    for narrative in fmt.narratives:
+        text = sub.narratives.get(narrative.id)
+        if text:
+            _put(wb, narrative.name, text)
+            written += 1
+    for fld in fmt.unit_fields:
+        if fld.input and sub.unit.get(fld.id):
+            _put(wb, fld.name, sub.unit[fld.id])
+    wb.save(out)
+    lock_structure(out)  # openpyxl does not keep the workbook structure lock
+    return WorkbookResult(out, fmt.key, filled, written, skipped)
+
+
+def _put(wb, name: str, value: object) -> None:
+    defined = wb.defined_names.get(name)
+    if defined is None:
+        return
+    for sheet, coord in defined.destinations:
+        wb[sheet][coord.replace("$", "")].value = value

@@ -1,0 +1,367 @@
+"""Matching a published table (a grid of cells) to one of the format's tables.
+
+The readers (docx, html, text) turn a document into :class:`Paragraph` and :class:`RawTable`
+items. A raw table is a list of rows; each row lists its *logical* cells once (a cell merged
+across columns appears once, with its span; a cell covered by a vertical merge from above
+appears as a ``continued`` empty cell). Text copied out of Word loses the spans altogether,
+so nothing here relies on grid positions: rows are told apart by their trailing number cells,
+matched to the format's rows by their label paths (an empty or continued label cell inherits
+the label above it), and header labels are compared as a multiset, which tolerates split
+cells and the sub-headers of table 四 shifted by one cell in web pages.
+
+Everything in this module is a pure function over these values (no file I/O).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from nianbao.format.model import Block, Cell, Format, HeaderNode, Row, Table
+from nianbao.importer.normalize import normalize_label, one_line, similarity
+
+#: Below this similarity a published row label is not taken for an official one.
+ROW_MATCH = 0.6
+#: Below this similarity a published header is reported as unknown rather than as a variant.
+HEADER_MATCH = 0.5
+
+
+@dataclass(frozen=True)
+class TCell:
+    text: str
+    col: int = 0  # first grid column (position in the row for text without spans)
+    span: int = 1
+    continued: bool = False  # covered by a vertical merge from the row above
+
+
+@dataclass(frozen=True)
+class RawTable:
+    rows: tuple[tuple[TCell, ...], ...]
+    index: int = 0  # position of the table among the document's items
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    index: int = 0
+
+
+def raw_table(rows: list[list[str]], index: int = 0) -> RawTable:
+    """A raw table from plain cell texts (tests and the text reader): "" is an empty cell."""
+    return RawTable(tuple(tuple(TCell(t, i) for i, t in enumerate(r)) for r in rows), index)
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One way a published report differs from the format (an observation, not yet a finding)."""
+
+    kind: str  # label | row-missing | row-unknown | header-missing | header-unknown | cells-missing
+    # | table-missing | part-missing | part-order | part-title | title | edition | ...
+    table: str | None = None  # table id
+    row: str | None = None  # the official row (display) the deviation concerns
+    column: str | None = None  # the official column label
+    seen: str | None = None
+    official: str | None = None
+    where: tuple[int, int] | None = None  # (row, col) in the published table's grid
+    part: str | None = None  # part heading
+
+    @property
+    def position(self) -> str:
+        return f"第{self.where[0] + 1}行第{self.where[1] + 1}格" if self.where else ""
+
+
+@dataclass
+class TableMatch:
+    table: Table
+    texts: dict[str, str] = field(default_factory=dict)  # cell id -> text as published
+    places: dict[str, tuple[int, int]] = field(default_factory=dict)  # cell id -> (row, col)
+    deviations: list[Deviation] = field(default_factory=list)
+    labels_seen: list[str] = field(default_factory=list)  # every label cell, normalised
+
+
+# --------------------------------------------------------------------------- values
+
+_PLACEHOLDER_VALUE = re.compile(r"^[/／\\—–―\-－~～\.。·…×xX*＊〇○无]*$")
+_NUMBER = re.compile(r"^[+\-－]?[0-9０-９][0-9０-９,，]*([.．][0-9０-９]+)?$")
+
+
+def looks_like_value(text: str) -> bool:
+    """A cell that can stand in a number column: a number, blank, or "/" "—" "无" for none."""
+    s = "".join(one_line(text).split())
+    return bool(_NUMBER.match(s)) or bool(_PLACEHOLDER_VALUE.match(s))
+
+
+def _trailing_values(row: tuple[TCell, ...]) -> int:
+    k = 0
+    for cell in reversed(row):
+        if not looks_like_value(cell.text) or cell.continued:
+            break
+        k += 1
+    return k
+
+
+def _blank_row(row: tuple[TCell, ...]) -> bool:
+    return all(not one_line(c.text) for c in row)
+
+
+# --------------------------------------------------------------------------- table scores
+
+
+def table_labels(table: Table) -> list[str]:
+    """Every official label of a table (block titles, corners, headers, row labels), normalised."""
+    labels: list[str] = []
+    for block in table.blocks:
+        if block.title:
+            labels.append(block.title)
+        if block.corner:
+            labels.append(block.corner)
+        labels += [n.label for n in _nodes(block.column_tree)]
+        labels += [n.label for n in _nodes(block.row_tree)]
+    return [normalize_label(x) for x in labels if x]
+
+
+def score_table(table: Table, raw: RawTable) -> int:
+    """How many of a table's official labels a published table contains."""
+    wanted = set(table_labels(table))
+    return sum(1 for row in raw.rows for c in row if normalize_label(c.text) in wanted)
+
+
+def _nodes(tree: tuple[HeaderNode, ...]) -> list[HeaderNode]:
+    out: list[HeaderNode] = []
+    for node in tree:
+        out.append(node)
+        out += _nodes(node.children)
+    return out
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass
+class _DataRow:
+    index: int
+    labels: tuple[TCell, ...]
+    values: tuple[TCell, ...]
+    path: tuple[str, ...]
+    block: Block | None
+
+
+def match_table(fmt: Format, table: Table, raw: RawTable) -> TableMatch:
+    """Read one published table against the format's ``table``: values by cell id, deviations."""
+    result = TableMatch(table)
+    cells_by = {(c.block, c.row.id, c.column.id): c for c in fmt.cells.values() if c.table == table.id}
+    min_width = min(len(b.columns) for b in table.blocks)
+    block: Block | None = table.blocks[0] if len(table.blocks) == 1 else None
+    headers: dict[str, list[tuple[int, TCell]]] = {b.id: [] for b in table.blocks}
+    titles_seen: dict[str, tuple[int, str]] = {}
+    data: list[_DataRow] = []
+    previous_path: list[str] = []
+    for r, row in enumerate(raw.rows):
+        if _blank_row(row):
+            continue
+        for c in row:
+            if one_line(c.text):
+                result.labels_seen.append(normalize_label(c.text))
+        titled = _block_title(table, row)
+        if titled is not None:
+            block, seen = titled
+            titles_seen.setdefault(block.id, (r, seen))
+            previous_path = []
+            continue
+        k = _trailing_values(row)
+        is_data = (k == len(row) and k >= min_width) if table.label_levels == 0 else (k >= min_width and k < len(row))
+        if not is_data:
+            if block is not None:
+                headers[block.id] += [(r, c) for c in row if one_line(c.text)]
+            elif len(table.blocks) > 1:  # header before any block title: attribute by content
+                guess = _block_by_header(table, row)
+                if guess is not None:
+                    block = guess
+                    headers[block.id] += [(r, c) for c in row if one_line(c.text)]
+            continue
+        width = len(block.columns) if block is not None else min(k, max(len(b.columns) for b in table.blocks))
+        n = min(k, width)
+        labels, values = row[: len(row) - n], row[len(row) - n:]
+        path = _resolve(labels, previous_path)
+        previous_path = path
+        data.append(_DataRow(r, labels, values, tuple(p for p in path if p), block))
+    _match_rows(fmt, table, data, cells_by, result)
+    for b in table.blocks:
+        _match_headers(table, b, headers[b.id], titles_seen.get(b.id), result, bool(data))
+    return result
+
+
+def _resolve(labels: tuple[TCell, ...], previous: list[str]) -> list[str]:
+    """Label texts of a row; an empty or continued cell repeats the label above it."""
+    path = []
+    for i, cell in enumerate(labels):
+        text = one_line(cell.text)
+        if (cell.continued or not text) and i < len(previous):
+            text = previous[i]
+        path.append(text)
+    return path
+
+
+def _block_title(table: Table, row: tuple[TCell, ...]) -> tuple[Block, str] | None:
+    texts = [one_line(c.text) for c in row if one_line(c.text)]
+    titled = [b for b in table.blocks if b.title]
+    if len(texts) != 1 or not titled:
+        return None
+    best = max(titled, key=lambda b: similarity(b.title, texts[0]))
+    return (best, texts[0]) if similarity(best.title, texts[0]) >= 0.8 else None
+
+
+def _block_by_header(table: Table, row: tuple[TCell, ...]) -> Block | None:
+    seen = {normalize_label(c.text) for c in row}
+    scores = [(len(seen & {normalize_label(col.label) for col in b.columns}), b) for b in table.blocks]
+    best = max(scores, key=lambda s: s[0])
+    return best[1] if best[0] else None
+
+
+def _row_score(row: Row, path: tuple[str, ...]) -> float:
+    full = similarity("".join(row.path), "".join(path))
+    leaf = similarity(row.path[-1], path[-1]) if path else (1.0 if not row.path[-1] else 0.0)
+    return max(full, leaf * 0.95)
+
+
+def _match_rows(fmt: Format, table: Table, data: list[_DataRow], cells_by: dict, result: TableMatch) -> None:
+    """Align published data rows with the official rows, in order (dynamic programming)."""
+    official = [(b, row) for b in table.blocks for row in b.rows]
+    n, m = len(data), len(official)
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            block, row = official[j]
+            best = max(score[i + 1][j], score[i][j + 1])
+            if data[i].block in (None, block):
+                s = _row_score(row, data[i].path)
+                if s >= ROW_MATCH:
+                    best = max(best, s + score[i + 1][j + 1])
+            score[i][j] = best
+    i = j = 0
+    pairs: list[tuple[_DataRow, Block, Row]] = []
+    unknown: list[_DataRow] = []
+    missing: list[tuple[Block, Row]] = []
+    while i < n and j < m:
+        block, row = official[j]
+        s = _row_score(row, data[i].path) if data[i].block in (None, block) else 0.0
+        if s >= ROW_MATCH and abs(score[i][j] - (s + score[i + 1][j + 1])) < 1e-9:
+            pairs.append((data[i], block, row))
+            i, j = i + 1, j + 1
+        elif abs(score[i][j] - score[i + 1][j]) < 1e-9:
+            unknown.append(data[i])
+            i += 1
+        else:
+            missing.append(official[j])
+            j += 1
+    unknown += data[i:]
+    missing += official[j:]
+    reported: set[tuple[int, str]] = set()
+    for d, block, row in pairs:
+        _row_label_deviations(table, d, row, reported, result)
+        columns = block.columns
+        if len(d.values) < len(columns):
+            result.deviations.append(Deviation(
+                "cells-missing", table.id, row.display, None, seen=str(len(d.values)), official=str(len(columns)),
+                where=(d.index, d.labels[-1].col if d.labels else 0)))
+        offset = len(columns) - len(d.values)
+        for k, column in enumerate(columns):
+            cell: Cell | None = cells_by.get((block.id, row.id, column.id))
+            if cell is None or k < offset:
+                continue
+            tc = d.values[k - offset]
+            result.texts[cell.id] = one_line(tc.text)
+            result.places[cell.id] = (d.index, tc.col)
+    for d in unknown:
+        result.deviations.append(Deviation("row-unknown", table.id, None, None, seen="·".join(d.path) or "（无标签）",
+                                           where=(d.index, 0)))
+    for block, row in missing:
+        result.deviations.append(Deviation("row-missing", table.id, row.display, None, official="·".join(row.path)))
+
+
+def _row_label_deviations(table: Table, d: _DataRow, row: Row, reported: set, result: TableMatch) -> None:
+    seen, want = d.path, row.path
+    if normalize_label("".join(seen)) == normalize_label("".join(want)):
+        return
+    if len(seen) == len(want):
+        for level, (s, w) in enumerate(zip(seen, want)):
+            if normalize_label(s) != normalize_label(w) and (level, w) not in reported:
+                reported.add((level, w))
+                col = _label_cell_col(d, s)
+                result.deviations.append(Deviation("label", table.id, "·".join(want[: level + 1][-2:]), None,
+                                                   seen=s, official=w, where=(d.index, col)))
+        return
+    key = (-1, "·".join(want))
+    if key not in reported:
+        reported.add(key)
+        result.deviations.append(Deviation("label", table.id, row.display, None, seen="·".join(seen),
+                                           official="·".join(want), where=(d.index, 0)))
+
+
+def _label_cell_col(d: _DataRow, text: str) -> int:
+    for cell in d.labels:
+        if one_line(cell.text) == text:
+            return cell.col
+    return d.labels[0].col if d.labels else 0
+
+
+def _match_headers(table: Table, block: Block, seen: list[tuple[int, TCell]], title: tuple[int, str] | None,
+                   result: TableMatch, has_data: bool) -> None:
+    """Header labels of one block as a multiset: missing, unknown, and pairs that differ in wording."""
+    if block.title:
+        if title is None:
+            if has_data:
+                result.deviations.append(Deviation("header-missing", table.id, None, block.title,
+                                                   official=block.title))
+        elif normalize_label(title[1]) != normalize_label(block.title):
+            result.deviations.append(Deviation("label", table.id, None, block.title, seen=title[1],
+                                               official=block.title, where=(title[0], 0)))
+    expected = ([block.corner] if block.corner else []) + [n.label for n in _nodes(block.column_tree) if n.label]
+    want = Counter(normalize_label(x) for x in expected)
+    official_text = {normalize_label(x): x for x in expected}
+    got = [(r, c, normalize_label(c.text)) for r, c in seen]
+    unknown = []
+    for r, c, label in got:
+        if want[label] > 0:
+            want[label] -= 1
+        else:
+            unknown.append((r, c, label))
+    unknown = _join_split_cells(unknown, want)
+    missing = [label for label, k in want.items() for _ in range(k)]
+    for r, c, label in unknown:
+        best = max(missing, key=lambda m: similarity(m, label), default=None)
+        if best is not None and similarity(best, label) >= HEADER_MATCH:
+            missing.remove(best)
+            official = official_text[best]
+            result.deviations.append(Deviation("label", table.id, None if best != normalize_label(block.corner or "")
+                                               else "表头", official, seen=one_line(c.text), official=official,
+                                               where=(r, c.col)))
+        else:
+            result.deviations.append(Deviation("header-unknown", table.id, None, None, seen=one_line(c.text),
+                                               where=(r, c.col)))
+    if has_data:
+        for label in missing:
+            result.deviations.append(Deviation("header-missing", table.id, None, official_text[label],
+                                               official=official_text[label]))
+
+
+def _join_split_cells(unknown: list, want: Counter) -> list:
+    """Neighbouring unknown header cells whose joined text is an official label are one cell."""
+    out: list = []
+    i = 0
+    while i < len(unknown):
+        r, c, label = unknown[i]
+        if i + 1 < len(unknown) and unknown[i + 1][0] == r:
+            joined = label + unknown[i + 1][2]
+            if want[joined] > 0:
+                want[joined] -= 1
+                i += 2
+                continue
+        out.append((r, c, label))
+        i += 1
+    return out
+
+
+__all__ = ["Deviation", "Paragraph", "RawTable", "TCell", "TableMatch", "looks_like_value", "match_table",
+           "raw_table", "score_table", "table_labels"]

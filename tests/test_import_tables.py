@@ -1,0 +1,69 @@
+"""Matching published grids to the format's tables; grids written inline as the report shows them."""
+
+from nianbao.importer.tables import looks_like_value, match_table, raw_table
+
+T4_HEADERS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+
+
+def test_values_written_as_slash_dash_or_blank_still_occupy_a_number_cell():
+    assert all(looks_like_value(v) for v in ["0", "12", "75.9260", "", "/", "—", "-", "无", "１２"])
+    assert not any(looks_like_value(v) for v in ["总计", "商业企业", "结果\n维持"])
+
+
+def test_table_four_with_sub_headers_shifted_by_one_cell_reads_every_number(fmt2021):
+    grid = [["行政复议", "行政诉讼"],
+            [*T4_HEADERS, "未经复议直接起诉", "复议后起诉"],
+            ["", "", "", "", *T4_HEADERS, *T4_HEADERS, ""],  # shifted: one blank too few in front
+            [str(i) for i in range(15)]]
+    match = match_table(fmt2021, fmt2021.tables["t4"], raw_table(grid))
+    assert match.deviations == []
+    assert match.texts["t4.cases.review_upheld"] == "0"
+    assert match.texts["t4.cases.after_review_total"] == "14"
+
+
+def test_split_header_cells_are_joined(fmt2021):
+    grid = [["行政复议", "行政诉讼"],
+            ["结果", "维持", *T4_HEADERS[1:], "未经复议直接起诉", "复议后起诉"],
+            ["", *T4_HEADERS, *T4_HEADERS],
+            ["0"] * 15]
+    match = match_table(fmt2021, fmt2021.tables["t4"], raw_table(grid))
+    assert match.deviations == []
+
+
+def test_table_two_blocks_rows_and_a_renamed_header(fmt2021):
+    grid = [["第二十条第(一)项"], ["信息内容", "本年发件", "本年废止件数", "现行有效件数"],
+            ["规章", "0", "0", "0"], ["行政规范性文件", "3", "1", "/"],
+            ["第二十条第(五)项"], ["信息内容", "本年处理决定数量"], ["行政许可", "7"],
+            ["第二十条第(六)项"], ["信息内容", "本年处理决定数量"], ["行政处罚", "4"], ["行政强制", "0"],
+            ["第二十条第(八)项"], ["信息内容", "本年收费金额(单位：万元)"], ["行政事业性收费", "75.9260"]]
+    match = match_table(fmt2021, fmt2021.tables["t2"], raw_table(grid))
+    assert match.texts["t2.normative_documents.issued"] == "3"
+    assert match.texts["t2.normative_documents.valid"] == "/"
+    assert match.texts["t2.licensing.decisions"] == "7"
+    assert match.texts["t2.fees.amount"] == "75.9260"
+    assert [(d.kind, d.seen, d.official) for d in match.deviations] == [("label", "本年发件", "本年制发件数")]
+
+
+def test_missing_and_unknown_rows_are_observed(fmt2021):
+    grid = [["第二十条第（六）项"], ["信息内容", "本年处理决定数量"], ["行政处罚", "4"], ["行政检查", "2"]]
+    match = match_table(fmt2021, fmt2021.tables["t2"], raw_table(grid))
+    kinds = {(d.kind, d.seen or d.official) for d in match.deviations}
+    assert ("row-unknown", "行政检查") in kinds
+    assert ("row-missing", "行政强制") in kinds
+    assert ("row-missing", "规章") in kinds
+    assert match.texts == {"t2.punishment.decisions": "4"}
+
+
+def test_table_three_rows_inherit_the_group_label_above(fmt2021):
+    grid = [["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "申请人情况"],
+            ["", "自然人", "法人或其他组织", "总计"],
+            ["", "", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", ""]]
+    for row in fmt2021.tables["t3"].rows:
+        first_of_group = row.id in ("state_secret", "not_held", "petition", "no_correction")
+        labels = ([""] + list(row.path[1:]) if first_of_group else [""] * (len(row.path) - 1) + [row.path[-1]]) \
+            if row.id not in ("new", "carried_over", "disclosed", "carry_forward") else list(row.path)
+        grid.append(labels + ["1", "0", "0", "0", "0", "0", "1"])
+    grid[-10][1] = "（五）不予公开"  # the group heading of 1.信访举报投诉类申请
+    match = match_table(fmt2021, fmt2021.tables["t3"], raw_table(grid))
+    assert len(match.texts) == 175
+    assert [(d.kind, d.seen, d.official) for d in match.deviations] == [("label", "（五）不予公开", "（五）不予处理")]
