@@ -1,0 +1,173 @@
+"""``campaign feedback``: for every unit that must act, a plain Chinese message and its files.
+
+Written to ``feedback/<unit code>/``: 问题清单.txt (what to fix, cell by cell), the annotated
+workbook (the unit's numbers in a fresh template, failing cells red with a comment; made by
+:func:`nianbao.annotate.annotate`, never by re-saving the unit's file) or, for a unit that has
+not answered, a copy of its template. ``feedback/feedback.json`` lists every unit with its
+e-mail, message and attachments, for the mail issue's ``campaign remind``. The folder is
+rebuilt beside the old one and swapped in, so it always matches the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nianbao.campaign.init import Campaign, open_campaign
+from nianbao.campaign.status import ERRORS, MISSING, UnitStatus, local_time, unit_statuses
+from nianbao.errors import NianbaoError
+
+FEEDBACK_DIR = "feedback"
+MESSAGE_NAME = "问题清单.txt"
+MANIFEST = "feedback.json"
+
+
+@dataclass
+class UnitFeedback:
+    code: str
+    name: str
+    email: str
+    state: str
+    message: str
+    attachments: list[Path] = field(default_factory=list)
+    annotated: bool = False
+
+
+@dataclass
+class FeedbackResult:
+    dir: Path
+    units: list[UnitFeedback]
+
+
+def feedback(directory: Path, workers: int | None = None) -> FeedbackResult:
+    with open_campaign(directory) as campaign:
+        statuses = [s for s in unit_statuses(campaign) if s.state in (ERRORS, MISSING)]
+        staging = Path(tempfile.mkdtemp(prefix=".feedback-", dir=campaign.dir))
+        try:
+            items = [_prepare(campaign, s, staging) for s in statuses]
+            jobs = [(str(campaign.dir / v["path"]), str(out)) for _, v, out in items if v is not None]
+            _annotate_all(jobs, workers)
+            result = []
+            for (fb, version, out), status_ in zip(items, statuses):
+                target = campaign.dir / FEEDBACK_DIR / status_.code
+                if version is not None:
+                    fb.annotated = True
+                    fb.attachments.append(target / out.name)
+                result.append(fb)
+            manifest = [{"code": f.code, "name": f.name, "email": f.email, "state": f.state,
+                         "message": f"{f.code}/{MESSAGE_NAME}",
+                         "attachments": [f"{f.code}/{p.name}" for p in f.attachments]} for f in result]
+            (staging / MANIFEST).write_text(json.dumps({"year": campaign.year, "units": manifest}, ensure_ascii=False,
+                                                       indent=2), encoding="utf-8")
+            _swap(staging, campaign.dir / FEEDBACK_DIR)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return FeedbackResult(campaign.dir / FEEDBACK_DIR, result)
+
+
+def _prepare(campaign: Campaign, status_: UnitStatus, staging: Path):
+    """Write the unit's message (and template copy) into staging; return what still needs annotating."""
+    ledger = campaign.ledger
+    unit = ledger.unit(status_.code)
+    folder = staging / status_.code
+    folder.mkdir()
+    target = campaign.dir / FEEDBACK_DIR / status_.code
+    fb = UnitFeedback(status_.code, status_.name, status_.email, status_.state, "")
+    version = None
+    annotated_out = None
+    if status_.state == MISSING:
+        template = campaign.dir / unit["template"]
+        shutil.copyfile(template, folder / template.name)
+        fb.attachments.append(target / template.name)
+        fb.message = missing_message(campaign, status_, _impostors(campaign, status_.code))
+    else:
+        version = ledger.version_by_sha(status_.latest_sha256)
+        findings = ledger.findings(version["id"])
+        file_row = ledger.db.execute("SELECT path FROM files WHERE sha256 = ?", (version["sha256"],)).fetchone()
+        version = {"path": file_row["path"], "id": version["id"], "received_at": version["received_at"]}
+        annotated_out = folder / f"{status_.code}_{campaign.year}_标注.xlsx"
+        fb.message = errors_message(campaign, status_, findings, version["received_at"], annotated_out.name)
+    (folder / MESSAGE_NAME).write_text(fb.message, encoding="utf-8")
+    return fb, version, annotated_out
+
+
+def _impostors(campaign: Campaign, code: str) -> list:
+    return campaign.ledger.db.execute(
+        "SELECT * FROM versions WHERE unit_code IS NULL AND claimed_code = ? ORDER BY received_at", (code,)).fetchall()
+
+
+def missing_message(campaign: Campaign, s: UnitStatus, impostors: list) -> str:
+    deadline = f"请于 {campaign.deadline.isoformat()} 前" if campaign.deadline else "请尽快"
+    lines = [f"{s.name}：", "",
+             f"截至目前，尚未收到贵单位{campaign.year}年度政府信息公开工作年度报告的填报模板。{deadline}"
+             f"在附件的模板中填写，保存为 Excel 工作簿（.xlsx）后报送。"]
+    for v in impostors:
+        lines += ["", f"另：{local_time(v['received_at'])} 收到一份自称贵单位的文件，但它不是本次下发给贵单位的模板"
+                      f"（{v['problem']}），没有计入。请使用附件中的模板填写。"]
+    return "\n".join(lines) + "\n"
+
+
+def errors_message(campaign: Campaign, s: UnitStatus, findings: list, received_at: str, annotated_name: str) -> str:
+    errors = [f for f in findings if f["severity"] == "error"]
+    warnings = [f for f in findings if f["severity"] == "warning"]
+    deadline = f"，并于 {campaign.deadline.isoformat()} 前重新报送" if campaign.deadline else "，并尽快重新报送"
+    lines = [f"{s.name}：", ""]
+    if s.decision == "reject":
+        lines.append(f"贵单位 {local_time(received_at)} 报送的{campaign.year}年度政府信息公开工作年度报告已被退回，"
+                     f"理由：{s.reason}")
+    if errors:
+        lines.append(f"贵单位 {local_time(received_at)} 报送的{campaign.year}年度政府信息公开工作年度报告经核对有 "
+                     f"{len(errors)} 处错误" + (f"、{len(warnings)} 处需要核实的地方" if warnings else "") +
+                     f"，请逐项修改{deadline}。")
+    lines += ["", f"附件“{annotated_name}”是贵单位所填内容的标注副本：有问题的单元格已标红，鼠标移到单元格上可看到说明，"
+                  "第一个工作表列出了全部问题。可以直接在这份副本中修改后报送。"]
+    for title, group in (("必须修改的错误", errors), ("请核实的地方（确认无误可不修改）", warnings)):
+        if not group:
+            continue
+        lines += ["", f"{title}："]
+        for i, f in enumerate(group, start=1):
+            place = f"{f['sheet']}!{f['cell']}：" if f["sheet"] and f["cell"] else (f"{f['sheet']}：" if f["sheet"] else "")
+            lines.append(f"{i}. {place}{f['message']}")
+    return "\n".join(lines) + "\n"
+
+
+def _annotate_one(job: tuple[str, str]) -> str:
+    from nianbao.annotate import annotate
+
+    src, out = job
+    annotate(Path(src), Path(out))
+    return out
+
+
+def _annotate_all(jobs: list[tuple[str, str]], workers: int | None) -> None:
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(jobs) < 4:
+        for job in jobs:
+            _annotate_one(job)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_annotate_one, jobs))
+
+
+def _swap(staging: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except OSError as err:
+        if old is not None:
+            os.rename(old, target)
+        raise NianbaoError(f"无法写入 {target}：{err.strerror or err}") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+__all__ = ["FeedbackResult", "UnitFeedback", "errors_message", "feedback", "missing_message"]

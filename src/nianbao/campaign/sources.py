@@ -1,0 +1,295 @@
+"""Where returned workbooks come from: folders, .eml files, mbox files, Maildir folders.
+
+Each source yields :class:`Received` items: one per file in a folder, one per attachment of a
+message (and one for a message without any attachment, so it is reported, not lost). The mail
+issue's IMAP fetcher feeds raw message bytes through :func:`items_from_message`.
+
+Attachment names are kept only for display: they never become paths. Headers are decoded the
+way Chinese mailers actually write them: RFC 2047 words inside quoted file names, ``gb2312`` /
+``gbk`` labels decoded as GB18030 (a superset that also covers what GB2312 labels mislabel),
+raw 8-bit headers tried as UTF-8 then GB18030.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import email.utils
+import mailbox
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.header import decode_header
+from email.message import Message
+from pathlib import Path
+from typing import BinaryIO
+
+from nianbao.errors import NianbaoError
+from nianbao.findings import register
+from nianbao.sniff import MAX_FILE_BYTES
+
+#: Largest message (or .eml file) read at all; larger ones are refused by size without reading.
+MAX_MESSAGE_BYTES = 3 * MAX_FILE_BYTES
+#: Most attachments taken from one message.
+MAX_ATTACHMENTS = 50
+NO_ATTACHMENT = register("MAIL-NO-ATTACHMENT", "error", "邮件没有附件，无法收取年报")
+TOO_LARGE = "FILE-TOO-LARGE"
+MESSAGE_TOO_LARGE = register("MAIL-TOO-LARGE", "error", "邮件过大，未读取")
+TOO_MANY_ATTACHMENTS = register("MAIL-TOO-MANY-ATTACHMENTS", "error", "邮件附件过多，只读取了前面的附件")
+
+_GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "gb18030", "euc-cn", "csgb2312", "x-euc-cn",
+               "ms936", "windows-936"}
+_SKIP_NAMES = re.compile(r"^(~\$|\.|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
+
+
+@dataclass
+class Received:
+    """One item found in a source. Either ``data``/``opener`` give its bytes, or ``problem`` says
+    why it was refused unread."""
+
+    source_key: str  # stable identity in its source: a rerun sees the same key and skips it
+    source: str  # for people: where it came from
+    name: str  # display only (a file or attachment name); never used as a path
+    received_at: str  # ISO 8601
+    sender: str = ""
+    size: int | None = None
+    data: bytes | None = None
+    opener: Callable[[], BinaryIO] | None = None
+    message: bytes | None = None  # the raw message it came in, kept as evidence
+    message_key: str = ""
+    problem_code: str | None = None
+    problem: str | None = None
+
+
+def iter_sources(sources: list[Path]) -> Iterator[Received]:
+    """Every item of every source, in a stable order (sorted paths, mailbox order)."""
+    for src in sources:
+        src = Path(src)
+        if src.is_dir():
+            if is_maildir(src):
+                yield from iter_maildir(src)
+            else:
+                yield from iter_folder(src)
+        elif src.is_file():
+            if src.suffix.lower() == ".eml":
+                yield from iter_eml(src)
+            elif _looks_like_mbox(src):
+                yield from iter_mbox(src)
+            else:
+                yield _file_item(src)
+        else:
+            raise NianbaoError(f"找不到收件来源：{src}")
+
+
+def is_maildir(path: Path) -> bool:
+    return all((path / sub).is_dir() for sub in ("cur", "new", "tmp"))
+
+
+def iter_folder(root: Path) -> Iterator[Received]:
+    """Files under ``root`` (recursively, not following links); .eml files are read as mail."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        if is_maildir(here):
+            dirnames[:] = []
+            yield from iter_maildir(here)
+            continue
+        for name in sorted(filenames):
+            path = here / name
+            if _SKIP_NAMES.match(name) or path.is_symlink() or not path.is_file():
+                continue
+            if name.lower().endswith(".eml"):
+                yield from iter_eml(path)
+            else:
+                yield _file_item(path)
+
+
+def _file_item(path: Path) -> Received:
+    st = path.stat()
+    key = f"file:{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    item = Received(key, str(path), path.name, _iso(st.st_mtime), size=st.st_size,
+                    opener=lambda p=path: p.open("rb"))
+    return item
+
+
+def iter_eml(path: Path) -> Iterator[Received]:
+    st = path.stat()
+    key = f"eml:{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    if st.st_size > MAX_MESSAGE_BYTES:
+        yield Received(key, str(path), path.name, _iso(st.st_mtime), size=st.st_size, problem_code=MESSAGE_TOO_LARGE,
+                       problem=f"邮件文件过大（{st.st_size // (1024 * 1024)} MB），未读取")
+        return
+    raw = path.read_bytes()
+    yield from items_from_message(raw, key, str(path), fallback_time=_iso(st.st_mtime))
+
+
+def iter_mbox(path: Path) -> Iterator[Received]:
+    box = mailbox.mbox(path, create=False)
+    try:
+        for index, key in enumerate(box.keys()):
+            f = box.get_file(key)
+            raw = f.read(MAX_MESSAGE_BYTES + 1)
+            where = f"{path}#{index + 1}"
+            mkey = f"mbox:{path.resolve()}#{index}"
+            if len(raw) > MAX_MESSAGE_BYTES:
+                yield Received(mkey, where, "", _iso(path.stat().st_mtime), problem_code=MESSAGE_TOO_LARGE,
+                               problem="邮件过大，未读取")
+                continue
+            yield from items_from_message(raw, mkey, where, fallback_time=_iso(path.stat().st_mtime))
+    finally:
+        box.close()
+
+
+def iter_maildir(root: Path) -> Iterator[Received]:
+    """A Maildir's messages (new/ and cur/); the unique part of the file name is the key."""
+    for sub in ("new", "cur"):
+        folder = root / sub
+        for name in sorted(os.listdir(folder)):
+            path = folder / name
+            if name.startswith(".") or path.is_symlink() or not path.is_file():
+                continue
+            unique = name.split(":", 1)[0]  # flags after ":" change when a client reads the mail
+            st = path.stat()
+            mkey = f"maildir:{root.resolve()}|{unique}"
+            if st.st_size > MAX_MESSAGE_BYTES:
+                yield Received(mkey, str(path), "", _iso(st.st_mtime), size=st.st_size,
+                               problem_code=MESSAGE_TOO_LARGE, problem="邮件过大，未读取")
+                continue
+            yield from items_from_message(path.read_bytes(), mkey, str(path), fallback_time=_iso(st.st_mtime))
+
+
+def items_from_message(raw: bytes, message_key: str, where: str, fallback_time: str | None = None) -> Iterator[Received]:
+    """The attachments of one raw message (RFC 5322 bytes) as Received items."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    sender = decode_text(msg.get("From", ""))
+    subject = decode_text(msg.get("Subject", ""))
+    received_at = message_time(msg) or fallback_time or _iso(dt.datetime.now().timestamp())
+    where_text = f"{where}（{subject}）" if subject else where
+    count = 0
+    for index, part in enumerate(msg.walk()):
+        if part.is_multipart() or not _is_attachment(part):
+            continue
+        count += 1
+        name = attachment_name(part)
+        key = f"{message_key}/{index}"
+        if count > MAX_ATTACHMENTS:
+            yield Received(key, where_text, name, received_at, sender, problem_code=TOO_MANY_ATTACHMENTS,
+                           problem=f"一封邮件超过 {MAX_ATTACHMENTS} 个附件，其余未读取", message=raw,
+                           message_key=message_key)
+            break
+        data = part.get_payload(decode=True) or b""
+        yield Received(key, where_text, name, received_at, sender, size=len(data), data=data, message=raw,
+                       message_key=message_key)
+    if count == 0:
+        yield Received(f"{message_key}/none", where_text, "", received_at, sender, problem_code=NO_ATTACHMENT,
+                       problem="邮件没有附件", message=raw, message_key=message_key)
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    if disposition == "attachment":
+        return True
+    if part.get_param("filename", header="content-disposition") or part.get_param("name"):
+        return True
+    maintype = part.get_content_maintype()
+    return maintype == "application"
+
+
+def attachment_name(part: Message) -> str:
+    """The attachment's file name for display, decoded whatever the mailer did."""
+    raw = part.get_param("filename", header="content-disposition")
+    if raw is None:
+        raw = part.get_param("name")
+    if raw is None:
+        return ""
+    if isinstance(raw, tuple):  # RFC 2231: (charset, language, value)
+        charset, _, value = raw
+        text = _bytes_text(value.encode("latin-1", "surrogateescape"), charset)
+    else:
+        text = email.utils.unquote(raw)
+    if "=?" in text:  # RFC 2047 words inside a quoted name (not standard, very common)
+        text = decode_text(text)
+    elif any(ord(c) > 127 for c in text):
+        text = _bytes_text(text.encode("utf-8", "surrogateescape"), None)
+    return safe_display(text)
+
+
+def decode_text(value: object) -> str:
+    """A header value as text: RFC 2047 words decoded, GB labels as GB18030, raw 8-bit guessed."""
+    if value is None:
+        return ""
+    text = str(value)
+    try:
+        pieces = decode_header(text)
+    except Exception:  # a malformed encoded word: show it as it came
+        return safe_display(text)
+    out = []
+    for chunk, charset in pieces:
+        if isinstance(chunk, str):
+            out.append(_surrogates_text(chunk))
+        else:
+            out.append(_bytes_text(chunk, charset))
+    joined = "".join(out)
+    return safe_display(joined)
+
+
+def _surrogates_text(text: str) -> str:
+    """compat32 keeps raw 8-bit header bytes as surrogate escapes; recover and decode them."""
+    if not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    return _bytes_text(text.encode("ascii", "surrogateescape"), None)
+
+
+def _bytes_text(data: bytes, charset: str | None) -> str:
+    label = (charset or "").lower().strip()
+    if label in _GB_ALIASES:
+        return data.decode("gb18030", "replace")
+    if label and label not in ("unknown-8bit", "us-ascii", "ascii"):
+        try:
+            return data.decode(label)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", "replace")
+
+
+def safe_display(text: str, limit: int = 200) -> str:
+    """Control characters out, length bounded: fit for a table cell or a log line."""
+    cleaned = "".join(c if c.isprintable() else " " for c in text).strip()
+    return cleaned[:limit]
+
+
+def message_time(msg: Message) -> str | None:
+    value = msg.get("Date")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.astimezone()
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso(timestamp: float) -> str:
+    """UTC, so times from different mailers and folders compare correctly as text."""
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _looks_like_mbox(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(5) == b"From "
+    except OSError:
+        return False
+
+
+__all__ = ["MAX_MESSAGE_BYTES", "Received", "attachment_name", "decode_text", "items_from_message", "is_maildir",
+           "iter_eml", "iter_folder", "iter_maildir", "iter_mbox", "iter_sources", "message_time"]

@@ -1,0 +1,47 @@
+"""The unit list: headers found by name, every bad row reported by its number."""
+
+from __future__ import annotations
+
+import pytest
+
+from nianbao.campaign.units import UnitListError, read_units
+
+
+def _csv(tmp_path, text: str, encoding: str = "utf-8"):
+    path = tmp_path / "units.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_reads_a_two_level_list_with_chinese_headers_in_gbk(tmp_path):
+    path = _csv(tmp_path, "单位编码,单位名称,邮箱,联系人,联系电话,上级编码\n"
+                          "A,丰城市人民政府,a@fc.gov.cn,王芳,123,\n"
+                          "A01,张巷镇人民政府,zx@fc.gov.cn,李明,456,A\n", "gb18030")
+    units = read_units(path)
+    assert [(u.code, u.name, u.parent) for u in units] == [("A", "丰城市人民政府", ""), ("A01", "张巷镇人民政府", "A")]
+
+
+def test_every_bad_row_is_reported_by_number(tmp_path):
+    path = _csv(tmp_path, "code,name,email,parent\n"
+                          "A,甲,a@x.cn,\n"
+                          "A,乙,b@x.cn,\n"
+                          "B,,c@x.cn,\n"
+                          "C,丙,not-an-email,\n"
+                          "D,丁,d@x.cn,Z\n")
+    with pytest.raises(UnitListError) as err:
+        read_units(path)
+    text = str(err.value)
+    assert "第 3 行：单位编码“A”与第 2 行重复" in text
+    assert "第 4 行：缺少单位名称" in text
+    assert "第 5 行：邮箱“not-an-email”格式不正确" in text
+    assert "第 6 行：上级编码“Z”不在名单中" in text
+
+
+def test_init_creates_nothing_from_a_bad_list(tmp_path):
+    from nianbao.campaign.init import init_campaign
+
+    path = _csv(tmp_path, "code,name\nA,\n")
+    with pytest.raises(UnitListError):
+        init_campaign(tmp_path / "camp", 2024, path)
+    assert not (tmp_path / "camp").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["units.csv"]
