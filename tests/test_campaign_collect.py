@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -169,3 +168,32 @@ def test_a_second_collect_at_the_same_time_is_refused(small):
     with _lock(camp):
         with pytest.raises(NianbaoError, match="正在处理"):
             collect(camp, [src], workers=1)
+
+
+def test_mbox_and_maildir_sources_are_collected_by_content(small, tmp_path):
+    """An mbox export and a Maildir (what mail clients and servers keep) feed the same collect path."""
+    import mailbox
+
+    from nianbao.campaign.status import unit_statuses
+    from nianbao.campaign.init import open_campaign
+
+    root, src = small
+    camp = _copy_seed(root, "mailboxes")
+    box = mailbox.mbox(tmp_path / "导出.mbox")
+    box.add(gbk_eml([("../../报表.xlsx", (src / "0.xlsx").read_bytes())], "张三", "年报", "Mon, 6 Jan 2025 09:00:00 +0800"))
+    box.add(gbk_eml([("附件.pdf", b"%PDF-1.4 not a workbook")], "李四", "扫描件", "Mon, 6 Jan 2025 10:00:00 +0800"))
+    box.flush()
+    box.close()
+    maildir = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    maildir.add(gbk_eml([("年报.xlsx", (src / "1.xlsx").read_bytes())], "王五", "年报（有错）",
+                        "Tue, 7 Jan 2025 09:00:00 +0800"))
+    maildir.close()
+
+    report = collect(camp, [tmp_path / "导出.mbox", tmp_path / "Maildir"], workers=1)
+    assert report.count("new") == 2 and report.count("unidentified") == 1, report.to_json()  # the PDF is kept, not a report
+    again = collect(camp, [tmp_path / "导出.mbox", tmp_path / "Maildir"], workers=1)
+    assert again.count("new") == 0 and again.count("skipped") == 3, again.to_json()
+    with open_campaign(camp) as campaign:
+        states = {s.code: s.state for s in unit_statuses(campaign)}
+    assert states["P00"] == "已通过" and states["P00C00"] == "有错误" and states["P00C01"] == "未提交"
+    assert not list(tmp_path.glob("**/报表.xlsx")) and not (root / "报表.xlsx").exists()

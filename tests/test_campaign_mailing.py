@@ -289,6 +289,12 @@ def test_fetch_command_reports_in_json(seed, tmp_path, dovecot, capsys, monkeypa
     assert out["collect"]["counts"]["refused"] == 1
     assert main(["campaign", "fetch", str(camp), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["fetch"]["fetched"] == 0
+    # `campaign collect --imap` is the same path: a new reply arrives, only it is fetched.
+    dovecot.append(folder, compose(sender="p00@example.gov.cn", sender_name="", to="coord@example.cn", to_name="",
+                                   subject="还是没有附件", body="再试一次").data)
+    assert main(["campaign", "collect", str(camp), "--imap", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["fetch"]["fetched"] == 1 and out["collect"]["counts"]["refused"] == 1
 
 
 def test_help_has_examples(capsys):

@@ -72,3 +72,61 @@ def test_check_cell_typed_over(good):
               lambda xml: re.sub(r'<c r="D3"( s="\d+")?[^>]*><f>.*?</f><v>[^<]*</v></c>',
                              r'<c r="D3"\1 t="inlineStr"><is><t>通过</t></is></c>', xml))
     assert ("DRIFT-FORMULA-REPLACED", "D3") in found(path)
+
+
+# ------------------------------------------------------------------ structure edited by hand
+
+
+def test_renamed_sheet_is_found_by_its_content(good):
+    _, path = good
+    # Renaming in Excel or WPS also rewrites the defined names that point into the sheet.
+    edit_part(path, "xl/workbook.xml", lambda xml: xml.replace("表二 主动公开", "表二"))
+    codes = {f.code for f in check_file(path).findings}
+    assert "DRIFT-SHEET-RENAMED" in codes
+    assert not codes & {"CELL-NOT-FOUND", "BLANK"}  # the numbers are still read
+
+
+def test_deleted_table_sheet_is_an_error(good):
+    import openpyxl
+
+    _, path = good
+    wb = openpyxl.load_workbook(path)  # a tool that re-saves the file (as WPS or a script would)
+    del wb["表四 复议诉讼"]
+    wb.save(path)
+    report = check_file(path)
+    assert "DRIFT-SHEET-MISSING" in {f.code for f in report.findings} and not report.valid
+
+
+def test_added_sheet_is_a_warning(good):
+    import openpyxl
+
+    _, path = good
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("我的草稿")
+    wb.save(path)
+    added = [f for f in check_file(path).findings if f.code == "DRIFT-SHEET-ADDED"]
+    assert len(added) == 1 and "我的草稿" in added[0].message
+
+
+def test_older_template_version_and_properties_from_another_unit(good, fmt2021):
+    _, path = good
+    edit_part(path, "xl/sharedStrings.xml", lambda xml: xml.replace(
+        f"<t>{fmt2021.template_version}</t>", "<t>2020.9</t>", 1))
+    edit_part(path, "docProps/custom.xml", lambda xml: xml.replace(UNIT["name"], "丰城市财政局"))
+    findings = check_file(path).findings
+    old = [f for f in findings if f.code == "DRIFT-OLD-TEMPLATE"]
+    assert len(old) == 1 and old[0].value == "2020.9" and old[0].expected == fmt2021.template_version
+    mismatch = [f for f in findings if f.code == "DRIFT-META-MISMATCH"]
+    assert len(mismatch) == 1 and mismatch[0].value == "丰城市财政局"
+
+
+def test_pasted_over_validation_is_reported_at_the_cell(good):
+    _, path = good
+
+    def drop_validation(xml: str) -> str:
+        new, n = re.subn(r'<dataValidation [^>]*sqref="D6"[^>]*>.*?</dataValidation>', "", xml, flags=re.S)
+        assert n == 1
+        return new
+
+    edit_part(path, sheet_part(path, T3), drop_validation)
+    assert ("DRIFT-VALIDATION-MISSING", "D6") in found(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from fixtures.workbooks import consistent_fill
 from libreoffice import Job, require_libreoffice, run_jobs
 from nianbao.reader import read_submission
 from nianbao.rules import check
@@ -24,28 +25,6 @@ FILLS_PER_EDITION = 30
 UNIT = {"name": "丰城市测试局", "code": "T001"}
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
-
-
-def consistent_fill(fmt, rng: random.Random) -> dict[str, Decimal]:
-    """Random inputs that satisfy every arithmetic rule of table 三 (the balance per column)."""
-    values: dict[str, Decimal] = {}
-    for cell in fmt.input_cells:
-        if cell.kind == "amount":
-            values[cell.id] = Decimal(rng.randint(0, 999_999)) / 10_000
-        elif cell.kind == "signed_count":
-            values[cell.id] = Decimal(rng.randint(-20, 20))
-        else:
-            values[cell.id] = Decimal(rng.choice([0, 0, 0, 1, 2, 3, 7, 12]))
-    derived = compute_derived(fmt, dict(values))
-    for col in fmt.tables["t3"].blocks[0].columns:
-        if f"t3.new.{col.id}" not in values:
-            continue  # a derived column (总计)
-        concluded = derived[f"t3.total.{col.id}"] or Decimal(0)
-        onward = values[f"t3.carry_forward.{col.id}"]
-        carried = Decimal(rng.randint(0, int(concluded + onward)))
-        values[f"t3.carried_over.{col.id}"] = carried
-        values[f"t3.new.{col.id}"] = concluded + onward - carried
-    return values
 
 
 def break_fill(fmt, values: dict[str, Decimal], rng: random.Random) -> dict[str, object]:

@@ -53,18 +53,27 @@ def collect_command(
     directory: Annotated[Path, typer.Argument(help="任务目录")],
     sources: Annotated[Optional[list[Path]], typer.Argument(help="收件来源：文件夹、.eml 文件、mbox 文件或 Maildir")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", help="并行核对的进程数")] = None,
+    imap: Annotated[bool, typer.Option("--imap", help="从 campaign.toml 中配置的收信服务器（IMAP）取回新邮件")] = False,
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
     """收集报送的文件：按内容保存、识别单位、核对并登记；重复运行不会重复登记。
 
     示例：nianbao campaign collect 2025年报 收件/ 导出邮件.mbox
+    示例：nianbao campaign collect 2025年报 --imap
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from nianbao.campaign.collect import collect
 
+    if imap:
+        # The same path as `campaign fetch`; folders given beside --imap are collected after it.
+        from nianbao.commands.campaign_mail import fetch_command
+
+        fetch_command(directory, as_json)
+        if not sources:
+            return
     if not sources:
-        typer.echo("错误：请指定至少一个收件来源（文件夹、.eml、mbox 或 Maildir）", err=True)
+        typer.echo("错误：请指定至少一个收件来源（文件夹、.eml、mbox 或 Maildir），或用 --imap 从邮箱收取", err=True)
         raise typer.Exit(2)
     if as_json:
         report = collect(directory, list(sources), workers)
