@@ -7,6 +7,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The real SMTP (aiosmtpd) and IMAP (Dovecot) server fixtures: `smtp`, `dovecot`.
+pytest_plugins = ["mailservers"]
+
 
 def shared_dir() -> Path:
     """../shared beside the repository (the project's read-only reference material)."""

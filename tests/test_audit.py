@@ -45,7 +45,6 @@ def _case(name: str, edition: str):
     fmt = load_format(f"gov-info-disclosure-{edition}")
     year = EDITIONS[edition]
     regulations = "t2.regulations.issued" if edition == "2021" else "t2.regulations.made"
-    t3 = "三、收到和处理政府信息公开申请情况"
     if name == "clean":
         return document(submission(fmt, year)), []
     if name == "labels":

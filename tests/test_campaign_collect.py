@@ -160,12 +160,12 @@ def test_refuses_files_over_the_limit_without_reading_them(small, tmp_path, monk
 
 
 def test_a_second_collect_at_the_same_time_is_refused(small):
-    from nianbao.campaign.collect import _lock
+    from nianbao.campaign.collect import collect_lock
     from nianbao.errors import NianbaoError
 
     root, src = small
     camp = _copy_seed(root, "locked")
-    with _lock(camp):
+    with collect_lock(camp):
         with pytest.raises(NianbaoError, match="正在处理"):
             collect(camp, [src], workers=1)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from campaign_synth import fill, gbk_eml, unit_token, valid_values, write_units
-from mailservers import CapturingHandler, dovecot, smtp, smtp_server  # noqa: F401 - fixtures
+from mailservers import CapturingHandler, smtp_server
 
 from nianbao.campaign.init import init_campaign
 from nianbao.campaign.ledger import Ledger

@@ -1,7 +1,6 @@
 """The seed report imports with every number right; import → xlsx → build → re-import round trip."""
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from mailservers import dovecot, dovecot_server, free_port  # noqa: F401 - fixture
+from mailservers import dovecot_server, free_port
 
 from nianbao.errors import NianbaoError
 from nianbao.mail.compose import Attachment, compose

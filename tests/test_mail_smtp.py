@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from mailservers import CapturingHandler, free_port, smtp, smtp_server  # noqa: F401 - fixture
+from mailservers import CapturingHandler, free_port, smtp_server
 
 from nianbao.errors import NianbaoError
 from nianbao.mail.compose import Attachment, attachment_filename, compose

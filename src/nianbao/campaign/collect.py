@@ -19,7 +19,6 @@ that is not one of our templates: all are recorded as unidentified versions and 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections import deque
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.campaign.init import Campaign, open_campaign
+from nianbao.campaign.lock import CampaignLock
 from nianbao.campaign.sources import Received, iter_sources
 from nianbao.campaign.store import Stored, TooLarge
 from nianbao.errors import NianbaoError
@@ -109,7 +109,7 @@ def collect(directory: Path, sources: list[Path], workers: int | None = None,
     for src in sources:
         if not Path(src).exists():
             raise NianbaoError(f"找不到收件来源：{src}")
-    with open_campaign(directory) as campaign, _lock(campaign.dir):
+    with open_campaign(directory) as campaign, collect_lock(campaign.dir):
         return collect_items(campaign, iter_sources([Path(s) for s in sources]), workers, progress)
 
 
@@ -317,23 +317,11 @@ def _kind(head: bytes) -> str:
     return "xlsx" if head.startswith(b"PK") else "bin"
 
 
-class _lock:
-    """One collect at a time per campaign (a second run waits for nothing: it refuses)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / LOCK_NAME
-
-    def __enter__(self) -> None:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise NianbaoError(f"另一个 nianbao campaign collect 正在处理 {self.path.parent}，请等它结束后再运行") from None
-
-    def __exit__(self, *exc) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+def collect_lock(directory: Path) -> CampaignLock:
+    """One collect (or IMAP fetch) at a time per campaign."""
+    directory = Path(directory)
+    return CampaignLock(directory / LOCK_NAME,
+                        f"另一个 nianbao campaign collect 正在处理 {directory}，请等它结束后再运行")
 
 
-__all__ = ["CollectReport", "ItemOutcome", "check_stored", "collect", "collect_items"]
+__all__ = ["CollectReport", "ItemOutcome", "check_stored", "collect", "collect_items", "collect_lock"]

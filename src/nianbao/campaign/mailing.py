@@ -25,7 +25,6 @@ its workbooks. The position is saved only after a message's items are committed.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
@@ -34,7 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nianbao.campaign.collect import CollectReport, ItemOutcome, collect_items
-from nianbao.campaign.collect import _lock as collect_lock  # one collect at a time, fetch included
+from nianbao.campaign.collect import collect_lock  # one collect at a time, fetch included
+from nianbao.campaign.lock import CampaignLock
 from nianbao.campaign.init import OUTBOX, Campaign, open_campaign
 from nianbao.campaign.ledger import Ledger, now
 from nianbao.campaign.sources import MESSAGE_TOO_LARGE, Received, items_from_message
@@ -389,24 +389,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-class _send_lock:
+def _send_lock(directory: Path) -> CampaignLock:
     """One send/remind at a time per campaign: two at once would mail units twice."""
-
-    def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / SEND_LOCK
-
-    def __enter__(self) -> None:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            raise NianbaoError(f"另一个 nianbao campaign send/remind 正在给 {self.path.parent} 的单位发信，"
-                               "请等它结束后再运行") from None
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
+    directory = Path(directory)
+    return CampaignLock(directory / SEND_LOCK, f"另一个 nianbao campaign send/remind 正在给 {directory} 的单位发信，"
+                                               "请等它结束后再运行")
 
 
 # ----------------------------------------------------------------------------- fetching

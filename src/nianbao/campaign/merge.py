@@ -26,7 +26,6 @@ from nianbao.errors import NianbaoError
 from nianbao.findings import Finding
 from nianbao.format.model import Format
 from nianbao.layout import table_layout
-from nianbao.rules import fmt as fmt_number
 from nianbao.submission import Submission
 from nianbao.template import compute_derived
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from nianbao.format.model import Format, Table
+from nianbao.format.model import Table
 from nianbao.layout import FIRST_BLOCK_ROW, table_layout
 from nianbao.rules import fmt as fmt_number
 from nianbao.submission import Submission
