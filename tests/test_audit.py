@@ -95,6 +95,23 @@ def test_a_2021_report_on_the_2019_tables_is_an_outdated_edition(tmp_path, form)
     assert "本年新制作数量" in edition.message and "国办公开办函〔2021〕30号" in edition.message
 
 
+@pytest.mark.parametrize("form", ["docx", "html"])
+@pytest.mark.parametrize("edition", ["2021", "2019"])
+@pytest.mark.parametrize("swap", [("t3.new.research", "t3.new.public_interest"),
+                                  ("t4.cases.review_pending", "t4.cases.review_upheld")])
+def test_swapped_columns_are_read_under_their_headers_and_reported(tmp_path, form, edition, swap):
+    fmt = load_format(f"gov-info-disclosure-{edition}")
+    sub = submission(fmt, EDITIONS[edition], {swap[0]: 3, swap[1]: 5})
+    path = WRITERS[form](document(sub, swap=swap), tmp_path / f"swapped.{form}")
+    report = audit(path)
+    assert report.submission.values[swap[0]] == 3 and report.submission.values[swap[1]] == 5
+    (order,) = [f for f in report.findings if f.code.startswith("AUDIT-")]
+    assert (order.code, order.severity, order.table) == ("AUDIT-COLUMN-ORDER", "warning",
+                                                         fmt.tables[swap[0][:2]].heading)
+    labels = [fmt.cells[c].column.label for c in swap]
+    assert all(label in order.value and label in order.expected for label in labels)
+
+
 def test_unreadable_report_becomes_a_report_not_an_exception(tmp_path):
     path = tmp_path / "x.doc"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)

@@ -1,6 +1,6 @@
 """Matching published grids to the format's tables; grids written inline as the report shows them."""
 
-from nianbao.importer.tables import looks_like_value, match_table, raw_table
+from nianbao.importer.tables import RawTable, TCell, looks_like_value, match_table, raw_table
 
 T4_HEADERS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
 
@@ -67,3 +67,45 @@ def test_table_three_rows_inherit_the_group_label_above(fmt2021):
     match = match_table(fmt2021, fmt2021.tables["t3"], raw_table(grid))
     assert len(match.texts) == 175
     assert [(d.kind, d.seen, d.official) for d in match.deviations] == [("label", "（五）不予公开", "（五）不予处理")]
+
+
+def _gridded(rows: list[list[tuple[str, int, int]]]) -> RawTable:
+    return RawTable(tuple(tuple(TCell(t, col, span) for t, col, span in r) for r in rows), gridded=True)
+
+
+def test_gridded_columns_are_read_under_their_headers_even_when_reordered(fmt2021):
+    header = [("行政复议", 0, 5), ("行政诉讼", 5, 10)]
+    groups = [("未经复议直接起诉", 5, 5), ("复议后起诉", 10, 5)]
+    published = ["结果纠正", "结果维持", "其他结果", "尚未审结", "总计"]  # first two swapped everywhere
+    leaves = [(label, base + k, 1) for base in (0, 5, 10) for k, label in enumerate(published)]
+    grid = _gridded([header, [("", 0, 5), *groups], leaves, [(str(i), i, 1) for i in range(15)]])
+    match = match_table(fmt2021, fmt2021.tables["t4"], grid)
+    assert match.texts["t4.cases.review_upheld"] == "1"
+    assert match.texts["t4.cases.review_corrected"] == "0"
+    assert match.texts["t4.cases.after_review_upheld"] == "11"
+    assert match.texts["t4.cases.after_review_total"] == "14"
+    (d,) = match.deviations
+    assert (d.kind, d.column) == ("column-order", "行政复议·结果维持")
+    assert d.seen.startswith("行政复议·结果纠正、行政复议·结果维持、未经复议直接起诉·结果纠正")
+
+
+def _table_three(names: list[str]) -> RawTable:
+    leaves = [(t, 1 + k, 1) for k, t in enumerate(names)]
+    return _gridded([[("", 0, 1), ("申请人情况", 1, 7)], [("", 0, 1), *leaves],
+                     [("一、本年新收政府信息公开申请数量", 0, 1)] + [(str(i), i + 1, 1) for i in range(7)]])
+
+
+def test_gridded_columns_in_official_order_stay_positional_despite_a_reworded_header(fmt2021):
+    names = ["自然人", "商业企业", "科研院所", "社会公益组织", "法律服务机构", "其他", "总计"]
+    match = match_table(fmt2021, fmt2021.tables["t3"], _table_three(names))
+    assert "column-order" not in [d.kind for d in match.deviations]
+    assert [match.texts[f"t3.new.{c}"] for c in ("natural", "research", "public_interest", "total")] == \
+        ["0", "2", "3", "6"]
+
+
+def test_a_column_whose_header_is_not_found_takes_the_cell_left_over(fmt2021):
+    names = ["自然人", "商业企业", "科研院所", "法律服务机构", "社会公益组织", "其他", "总计"]
+    match = match_table(fmt2021, fmt2021.tables["t3"], _table_three(names))
+    assert [(d.kind, d.seen) for d in match.deviations if d.kind == "column-order"] == \
+        [("column-order", "法律服务机构、社会公益组织")]
+    assert [match.texts[f"t3.new.{c}"] for c in ("research", "public_interest", "legal_services")] == ["2", "4", "3"]

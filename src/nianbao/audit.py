@@ -28,6 +28,7 @@ ROW_MISSING = register("AUDIT-ROW-MISSING", "error", "表格缺少官方格式�
 ROW_UNKNOWN = register("AUDIT-ROW-UNKNOWN", "warning", "表格中有官方格式没有的行，其数字未读取")
 HEADER_MISSING = register("AUDIT-HEADER-MISSING", "warning", "表格缺少官方格式中的表头或分项标题")
 HEADER_UNKNOWN = register("AUDIT-HEADER-UNKNOWN", "warning", "表格中有官方格式没有的表头文字")
+COLUMN_ORDER = register("AUDIT-COLUMN-ORDER", "warning", "表格的列顺序与官方格式不同（数字已按表头读取）")
 CELLS_MISSING = register("AUDIT-CELLS-MISSING", "error", "表格一行的数字格少于官方格式")
 TABLE_MISSING = register("AUDIT-TABLE-MISSING", "error", "报告中找不到官方格式的某张统计表")
 PART_MISSING = register("AUDIT-PART-MISSING", "error", "报告缺少六个部分中的某一部分")
@@ -43,6 +44,7 @@ FEES = register("AUDIT-FEES", "warning", "第六部分没有说明信息处理�
 
 _KIND_CODE = {"label": LABEL, "row-missing": ROW_MISSING, "row-unknown": ROW_UNKNOWN,
               "header-missing": HEADER_MISSING, "header-unknown": HEADER_UNKNOWN, "cells-missing": CELLS_MISSING,
+              "column-order": COLUMN_ORDER,
               "table-missing": TABLE_MISSING, "part-missing": PART_MISSING, "part-order": PART_ORDER,
               "part-title": PART_TITLE, "title-missing": TITLE_MISSING}
 
@@ -94,6 +96,8 @@ def deviation_finding(fmt: Format, d: Deviation) -> Finding:
         "header-missing": f"{where}缺少表头“{d.official}”。请按官方格式补全表头。",
         "header-unknown": f"{where}有官方格式中没有的表头“{d.seen}”。请核对表头文字。",
         "cells-missing": f"{where}“{d.row}”一行只有 {d.seen} 个数字格，官方格式应有 {d.official} 个。",
+        "column-order": f"{where}的列顺序与官方格式不同：表中依次为“{d.seen}”，官方格式依次为“{d.official}”。"
+                        "数字已按各列表头读取；请按官方格式调整列的顺序。",
         "table-missing": f"报告中找不到“{d.official}”的统计表。请按官方格式列出该表。",
         "part-missing": f"报告缺少“{d.official}”部分。年度报告的六个部分应齐全并按顺序排列。",
         "part-order": f"“{d.official}”部分{d.seen}，顺序与官方格式不同。六个部分应按一至六的顺序排列。",

@@ -82,7 +82,7 @@ def _table(tbl, index: int) -> RawTable:
                 cells.append(TCell(clean_text(text), col, span))
             col += span
         rows.append(tuple(cells))
-    return RawTable(tuple(rows), index)
+    return RawTable(tuple(rows), index, gridded=True)
 
 
 __all__ = ["parse_docx_body", "read_docx"]

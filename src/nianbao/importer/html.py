@@ -99,7 +99,7 @@ def _table(table, index: int) -> RawTable:
             col += span
         covered()
         rows.append(tuple(cells))
-    return RawTable(tuple(rows), index)
+    return RawTable(tuple(rows), index, gridded=True)
 
 
 def _own_table(tr, table) -> bool:

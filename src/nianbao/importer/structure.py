@@ -101,7 +101,8 @@ def _assign_tables(s: Structure, raw_tables: list[RawTable]) -> None:
         else:
             grouped.setdefault(best[1], []).append(raw)
     for table_id, parts in grouped.items():
-        s.tables[table_id] = RawTable(tuple(row for raw in parts for row in raw.rows), parts[0].index)
+        s.tables[table_id] = RawTable(tuple(row for raw in parts for row in raw.rows), parts[0].index,
+                                      gridded=all(raw.gridded for raw in parts))
 
 
 def _part_heading(fmt: Format, text: str) -> tuple[Part, str, str] | None:

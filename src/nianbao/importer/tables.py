@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from nianbao.format.model import Block, Cell, Format, HeaderNode, Row, Table
+from nianbao.format.model import Block, Cell, Column, Format, HeaderNode, Row, Table
 from nianbao.importer.normalize import normalize_label, one_line, similarity
 
 #: Below this similarity a published row label is not taken for an official one.
@@ -39,6 +39,7 @@ class TCell:
 class RawTable:
     rows: tuple[tuple[TCell, ...], ...]
     index: int = 0  # position of the table among the document's items
+    gridded: bool = False  # cells carry true grid columns and spans (.docx, .html; not copied text)
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,8 @@ def match_table(fmt: Format, table: Table, raw: RawTable) -> TableMatch:
         path = _resolve(labels, previous_path)
         previous_path = path
         data.append(_DataRow(r, labels, values, tuple(p for p in path if p), block))
-    _match_rows(fmt, table, data, cells_by, result)
+    places = {b.id: _column_places(b, headers[b.id]) for b in table.blocks} if raw.gridded else {}
+    _match_rows(fmt, table, data, cells_by, result, places)
     for b in table.blocks:
         _match_headers(table, b, headers[b.id], titles_seen.get(b.id), result, bool(data))
     return result
@@ -225,7 +227,8 @@ def _row_score(row: Row, path: tuple[str, ...]) -> float:
     return max(full, leaf * 0.95)
 
 
-def _match_rows(fmt: Format, table: Table, data: list[_DataRow], cells_by: dict, result: TableMatch) -> None:
+def _match_rows(fmt: Format, table: Table, data: list[_DataRow], cells_by: dict, result: TableMatch,
+                places: dict[str, dict[str, tuple[int, int]]]) -> None:
     """Align published data rows with the official rows, in order (dynamic programming)."""
     official = [(b, row) for b in table.blocks for row in b.rows]
     n, m = len(data), len(official)
@@ -258,6 +261,7 @@ def _match_rows(fmt: Format, table: Table, data: list[_DataRow], cells_by: dict,
     unknown += data[i:]
     missing += official[j:]
     reported: set[tuple[int, str]] = set()
+    reordered = {b.id for b in table.blocks if _out_of_order(b, places.get(b.id, {}), table, result)}
     for d, block, row in pairs:
         _row_label_deviations(table, d, row, reported, result)
         columns = block.columns
@@ -265,19 +269,79 @@ def _match_rows(fmt: Format, table: Table, data: list[_DataRow], cells_by: dict,
             result.deviations.append(Deviation(
                 "cells-missing", table.id, row.display, None, seen=str(len(d.values)), official=str(len(columns)),
                 where=(d.index, d.labels[-1].col if d.labels else 0)))
-        offset = len(columns) - len(d.values)
-        for k, column in enumerate(columns):
+        values = _by_header(columns, d.values, places[block.id]) if block.id in reordered \
+            else _by_position(columns, d.values)
+        for column, tc in values.items():
             cell: Cell | None = cells_by.get((block.id, row.id, column.id))
-            if cell is None or k < offset:
-                continue
-            tc = d.values[k - offset]
-            result.texts[cell.id] = one_line(tc.text)
-            result.places[cell.id] = (d.index, tc.col)
+            if cell is not None:
+                result.texts[cell.id] = one_line(tc.text)
+                result.places[cell.id] = (d.index, tc.col)
     for d in unknown:
         result.deviations.append(Deviation("row-unknown", table.id, None, None, seen="·".join(d.path) or "（无标签）",
                                            where=(d.index, 0)))
     for block, row in missing:
         result.deviations.append(Deviation("row-missing", table.id, row.display, None, official="·".join(row.path)))
+
+
+def _by_position(columns: tuple[Column, ...], values: tuple[TCell, ...]) -> dict[Column, TCell]:
+    """Values in the official column order; a row short of cells lacks its first columns."""
+    offset = len(columns) - len(values)
+    return {column: values[k - offset] for k, column in enumerate(columns) if k >= offset}
+
+
+def _column_places(block: Block, headers: list[tuple[int, TCell]]) -> dict[str, tuple[int, int]]:
+    """The grid columns [first, end) under each official column's header, found by walking its
+    label path down the header cells, each level inside the one above. A reworded group header is
+    passed over; a column whose own header is missing or ambiguous is left out."""
+    cells = [c for _, c in headers]
+    places: dict[str, tuple[int, int]] = {}
+    for column in block.columns:
+        first, end = 0, 1 << 30
+        for level, label in enumerate(column.path):
+            want = normalize_label(label)
+            hits = [c for c in cells if normalize_label(c.text) == want and first <= c.col and c.col + c.span <= end]
+            if len(hits) == 1:
+                first, end = hits[0].col, hits[0].col + hits[0].span
+            elif hits or level == len(column.path) - 1:
+                break
+        else:
+            places[column.id] = (first, end)
+    return places
+
+
+def _out_of_order(block: Block, places: dict[str, tuple[int, int]], table: Table, result: TableMatch) -> bool:
+    """Whether the published headers put the official columns in another order (reported once)."""
+    found = [c for c in block.columns if c.id in places]
+    published = sorted(found, key=lambda c: places[c.id][0])
+    if len(found) < 2 or published == found:
+        return False
+    moved = [k for k, (c, p) in enumerate(zip(found, published)) if c != p]
+    leaves = Counter(c.label for c in block.columns)
+
+    def name(c: Column) -> str:  # 结果维持 appears under three groups in table 四
+        return "·".join(c.path[-2:]) if leaves[c.label] > 1 and len(c.path) > 1 else c.label
+
+    result.deviations.append(Deviation(
+        "column-order", table.id, None, name(found[moved[0]]), seen="、".join(name(published[k]) for k in moved),
+        official="、".join(name(found[k]) for k in moved)))
+    return True
+
+
+def _by_header(columns: tuple[Column, ...], values: tuple[TCell, ...],
+               places: dict[str, tuple[int, int]]) -> dict[Column, TCell]:
+    """Values under the header of their column; columns whose header was not found take the
+    remaining cells in order."""
+    out: dict[Column, TCell] = {}
+    for column in columns:
+        if column.id in places:
+            first, end = places[column.id]
+            hit = next((v for v in values if first <= v.col < end), None)
+            if hit is not None:
+                out[column] = hit
+    taken = {id(v) for v in out.values()}
+    rest = tuple(v for v in values if id(v) not in taken)
+    out.update(_by_position(tuple(c for c in columns if c not in out), rest))
+    return out
 
 
 def _row_label_deviations(table: Table, d: _DataRow, row: Row, reported: set, result: TableMatch) -> None:
