@@ -21,13 +21,13 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.header import decode_header
 from email.message import Message
 from pathlib import Path
 from typing import BinaryIO
 
 from nianbao.errors import NianbaoError
 from nianbao.findings import register
+from nianbao.mail.decode import attachment_filename, header_text, is_attachment
 from nianbao.sniff import MAX_FILE_BYTES
 
 #: Largest message (or .eml file) read at all; larger ones are refused by size without reading.
@@ -39,8 +39,6 @@ TOO_LARGE = "FILE-TOO-LARGE"
 MESSAGE_TOO_LARGE = register("MAIL-TOO-LARGE", "error", "邮件过大，未读取")
 TOO_MANY_ATTACHMENTS = register("MAIL-TOO-MANY-ATTACHMENTS", "error", "邮件附件过多，只读取了前面的附件")
 
-_GB_ALIASES = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "gb18030", "euc-cn", "csgb2312", "x-euc-cn",
-               "ms936", "windows-936"}
 _SKIP_NAMES = re.compile(r"^(~\$|\.|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
 
 
@@ -162,17 +160,17 @@ def iter_maildir(root: Path) -> Iterator[Received]:
 
 def items_from_message(raw: bytes, message_key: str, where: str, fallback_time: str | None = None) -> Iterator[Received]:
     """The attachments of one raw message (RFC 5322 bytes) as Received items."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    sender = decode_text(msg.get("From", ""))
-    subject = decode_text(msg.get("Subject", ""))
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    sender = header_text(msg, "From")
+    subject = header_text(msg, "Subject")
     received_at = message_time(msg) or fallback_time or _iso(dt.datetime.now().timestamp())
     where_text = f"{where}（{subject}）" if subject else where
     count = 0
     for index, part in enumerate(msg.walk()):
-        if part.is_multipart() or not _is_attachment(part):
+        if part.is_multipart() or not is_attachment(part):
             continue
         count += 1
-        name = attachment_name(part)
+        name = attachment_filename(part)
         key = f"{message_key}/{index}"
         if count > MAX_ATTACHMENTS:
             yield Received(key, where_text, name, received_at, sender, problem_code=TOO_MANY_ATTACHMENTS,
@@ -187,84 +185,8 @@ def items_from_message(raw: bytes, message_key: str, where: str, fallback_time: 
                        problem="邮件没有附件", message=raw, message_key=message_key)
 
 
-def _is_attachment(part: Message) -> bool:
-    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-    if disposition == "attachment":
-        return True
-    if part.get_param("filename", header="content-disposition") or part.get_param("name"):
-        return True
-    maintype = part.get_content_maintype()
-    return maintype == "application"
-
-
-def attachment_name(part: Message) -> str:
-    """The attachment's file name for display, decoded whatever the mailer did."""
-    raw = part.get_param("filename", header="content-disposition")
-    if raw is None:
-        raw = part.get_param("name")
-    if raw is None:
-        return ""
-    if isinstance(raw, tuple):  # RFC 2231: (charset, language, value)
-        charset, _, value = raw
-        text = _bytes_text(value.encode("latin-1", "surrogateescape"), charset)
-    else:
-        text = email.utils.unquote(raw)
-    if "=?" in text:  # RFC 2047 words inside a quoted name (not standard, very common)
-        text = decode_text(text)
-    elif any(ord(c) > 127 for c in text):
-        text = _bytes_text(text.encode("utf-8", "surrogateescape"), None)
-    return safe_display(text)
-
-
-def decode_text(value: object) -> str:
-    """A header value as text: RFC 2047 words decoded, GB labels as GB18030, raw 8-bit guessed."""
-    if value is None:
-        return ""
-    text = str(value)
-    try:
-        pieces = decode_header(text)
-    except Exception:  # a malformed encoded word: show it as it came
-        return safe_display(text)
-    out = []
-    for chunk, charset in pieces:
-        if isinstance(chunk, str):
-            out.append(_surrogates_text(chunk))
-        else:
-            out.append(_bytes_text(chunk, charset))
-    joined = "".join(out)
-    return safe_display(joined)
-
-
-def _surrogates_text(text: str) -> str:
-    """compat32 keeps raw 8-bit header bytes as surrogate escapes; recover and decode them."""
-    if not any("\udc80" <= c <= "\udcff" for c in text):
-        return text
-    return _bytes_text(text.encode("ascii", "surrogateescape"), None)
-
-
-def _bytes_text(data: bytes, charset: str | None) -> str:
-    label = (charset or "").lower().strip()
-    if label in _GB_ALIASES:
-        return data.decode("gb18030", "replace")
-    if label and label not in ("unknown-8bit", "us-ascii", "ascii"):
-        try:
-            return data.decode(label)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030", "replace")
-
-
-def safe_display(text: str, limit: int = 200) -> str:
-    """Control characters out, length bounded: fit for a table cell or a log line."""
-    cleaned = "".join(c if c.isprintable() else " " for c in text).strip()
-    return cleaned[:limit]
-
-
 def message_time(msg: Message) -> str | None:
-    value = msg.get("Date")
+    value = header_text(msg, "Date")
     if not value:
         return None
     try:
@@ -291,5 +213,5 @@ def _looks_like_mbox(path: Path) -> bool:
         return False
 
 
-__all__ = ["MAX_MESSAGE_BYTES", "Received", "attachment_name", "decode_text", "items_from_message", "is_maildir",
+__all__ = ["MAX_MESSAGE_BYTES", "Received", "items_from_message", "is_maildir",
            "iter_eml", "iter_folder", "iter_maildir", "iter_mbox", "iter_sources", "message_time"]

@@ -76,13 +76,13 @@ def attachments(raw: bytes) -> list[tuple[str, bytes]]:
 
 def iter_attachments(msg: EmailMessage):
     for part in msg.walk():
-        if part.is_multipart() or not _is_attachment(part):
+        if part.is_multipart() or not is_attachment(part):
             continue
         data = part.get_payload(decode=True) or b""
         yield Attachment(attachment_filename(part), data, part.get_content_type())
 
 
-def _is_attachment(part: Message) -> bool:
+def is_attachment(part: Message) -> bool:
     disposition = _raw_header(part, "Content-Disposition").split(";")[0].strip().lower()
     if disposition == "attachment":
         return True
@@ -183,4 +183,4 @@ def _params(part: Message, header: str = "Content-Disposition") -> dict[str, obj
 
 
 __all__ = ["Attachment", "GB_LABELS", "ParsedMessage", "attachment_filename", "attachments", "bytes_text",
-           "decode_words", "display_name", "header_text", "iter_attachments", "parse_message"]
+           "decode_words", "display_name", "header_text", "is_attachment", "iter_attachments", "parse_message"]
