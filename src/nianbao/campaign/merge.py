@@ -10,8 +10,6 @@ official table layout, every unit side by side, the units left out) and the tota
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,10 +17,10 @@ from pathlib import Path
 
 import xlsxwriter
 
+from nianbao.atomic import atomic_write
 from nianbao.campaign.init import Campaign, open_campaign
 from nianbao.campaign.status import latest_accepted, latest_valid, unit_statuses
 from nianbao.check import validate
-from nianbao.errors import NianbaoError
 from nianbao.findings import Finding
 from nianbao.format.model import Format
 from nianbao.layout import table_layout
@@ -131,11 +129,9 @@ def area_name(campaign: Campaign) -> str:
 
 def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
     fmt = campaign.format
-    fd, name = tempfile.mkstemp(prefix=".merge-", suffix=".xlsx", dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
     note = result.missing_note
-    try:
+
+    def write(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "text_wrap": True}
         st = {
@@ -209,12 +205,8 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
                                         f.message)):
                 checks.write(row, col, text, st["label"])
         wb.close()
-        tmp.replace(out)
-    except OSError as err:
-        raise NianbaoError(f"无法写入 {out}：{err.strerror or err}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+
+    return atomic_write(out, write)
 
 
 def _number(ws, row: int, col: int, value: Decimal | None, style) -> None:

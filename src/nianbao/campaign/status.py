@@ -8,14 +8,13 @@ States (for the latest version a unit sent):
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import xlsxwriter
 
+from nianbao.atomic import atomic_write
 from nianbao.campaign.init import Campaign, open_campaign
 from nianbao.campaign.ledger import Ledger
 from nianbao.errors import NianbaoError
@@ -145,10 +144,8 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
     """status.xlsx, written fresh (temporary file, then rename) each time."""
     out = campaign.dir / STATUS_FILE
     names = {u.code: u.name for u in report.units}
-    fd, tmp_name = tempfile.mkstemp(prefix=".status-", suffix=".xlsx", dir=campaign.dir)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+
+    def write(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         title = wb.add_format({"bold": True, "font_size": 14, "font_name": "宋体"})
         head = wb.add_format({"bold": True, "border": 1, "bg_color": "#D9D9D9", "font_name": "宋体", "text_wrap": True})
@@ -200,12 +197,8 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
                     other.write(row, col, value, cell)
                 row += 1
         wb.close()
-        tmp.replace(out)
-    except OSError as err:
-        raise NianbaoError(f"无法写入 {out}：{err.strerror or err}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+
+    return atomic_write(out, write)
 
 
 def decide(directory: Path, code: str, decision: str, reason: str = "", force: bool = False) -> UnitStatus:
