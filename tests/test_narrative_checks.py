@@ -92,3 +92,43 @@ def test_same_as_last_year(fmt2021):
     found = check_narratives(this, {}, last)
     assert [f.code for f in found] == ["SAME-AS-LAST-YEAR"]
     assert check_narratives(make(fmt2021, {"problems": "完全不同的内容" * 10}), {}, last) == []
+
+
+@pytest.mark.parametrize("text, values, expected", [
+    ("全年共发生行政复议2件，均获维持。", {"t4.cases.review_upheld": 1, "t4.cases.review_pending": 1},
+     ["t4.cases.review_pending"]),
+    ("行政复议2件、行政诉讼1件，全部依法予以维持。", {"t4.cases.review_upheld": 2, "t4.cases.direct_corrected": 1},
+     ["t4.cases.direct_corrected"]),
+    ("全年共发生行政复议2件，均获维持。", {"t4.cases.review_upheld": 2, "t4.cases.direct_corrected": 1}, []),
+    ("全年未发生因政府信息公开引起的行政复议和行政诉讼。", {"t4.cases.direct_total": 1}, ["t4.cases.direct_total"]),
+    ("全年未发生因政府信息公开引起的行政复议。", {"t4.cases.direct_total": 1}, []),
+    ("全年未发生被举报投诉的情况，发生行政复议1件。", {"t4.cases.review_total": 1}, []),
+])
+def test_claims_about_review_and_litigation_against_table_four(fmt2021, text, values, expected):
+    sub = make(fmt2021, {"on_request": text}, values)
+    found = [f for f in check_narratives(sub, {k: Decimal(v) for k, v in values.items()})]
+    assert [f.code for f in found] == ["NARRATIVE-CASES"] * len(expected)
+    for f, cell in zip(found, expected):
+        assert f.severity == "warning" and f.table == fmt2021.tables["t4"].heading
+        assert "·".join(fmt2021.cells[cell].column.path) in f.message
+
+
+def test_case_claims_name_cells_of_both_editions(fmt2021, fmt2019):
+    from nianbao.narrative_checks import _CASE_GROUPS, CASE_CLAIMS
+
+    for fmt in (fmt2021, fmt2019):
+        for claim in CASE_CLAIMS:
+            for _, groups in _CASE_GROUPS:
+                assert all(f"t4.cases.{g}_{c}" in fmt.cells for g in groups for c in claim.columns)
+
+
+@pytest.mark.parametrize("text", ["现将我局2021年政府信息公开工作年度报告予以上报。", "以上报告，请审阅。",
+                                  "2021年工作情况如上。妥否，请批示。", "2021年工作正常开展。特此报告。"])
+def test_cover_letter_phrases(fmt2021, text):
+    found = check_narratives(make(fmt2021, {"other_matters": text}), {})
+    assert [(f.code, f.row) for f in found] == [("COVER-LETTER", "（二）其他事项")]
+
+
+def test_the_usual_opening_is_not_a_cover_letter(fmt2021):
+    text = "现将本机关2021年度政府信息公开工作情况报告如下。"
+    assert check_narratives(make(fmt2021, {"active": text}), {}) == []

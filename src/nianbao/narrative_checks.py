@@ -24,6 +24,8 @@ PLACEHOLDERS = register("PLACEHOLDERS", "error", "正文或单位信息中留有
 YEAR = register("YEAR", "warning", "正文提到的年份与报告年度不符（可能照抄了上年报告）")
 NARRATIVE_NUMBERS = register("NARRATIVE-NUMBERS", "warning", "正文中写的数字与表格不一致")
 SAME_AS_LAST_YEAR = register("SAME-AS-LAST-YEAR", "warning", "正文与上年报告几乎相同（内容雷同）")
+NARRATIVE_CASES = register("NARRATIVE-CASES", "warning", "正文对行政复议、行政诉讼的表述与表四不符（如“均获维持”而表中有纠正或尚未审结）")
+COVER_LETTER = register("COVER-LETTER", "warning", "正文像给上级的报送函（“予以上报”“特此报告”“请审阅”），不是年度报告本身")
 
 #: Ratio (difflib) from which a part counts as (nearly) identical to last year's.
 SAME_RATIO = 0.9
@@ -64,6 +66,27 @@ NARRATIVE_NUMBERS_TABLE: tuple[NumberPhrase, ...] = (
                  (("t2.normative_documents.issued",), ("t2.normative_documents.made",))),
 )
 
+@dataclass(frozen=True)
+class CaseClaim:
+    """A claim the narrative makes about table 四: where it matches, the cells of each group the
+    sentence names (行政复议 → review; 行政诉讼/起诉 → direct, after_review) must all be 0."""
+
+    what: str
+    pattern: str
+    columns: tuple[str, ...]  # column ids of table 四 within each group
+
+
+#: "均获维持" cannot stand beside cases corrected, otherwise concluded or pending; "未发生行政复议"
+#: cannot stand beside cases counted.
+CASE_CLAIMS: tuple[CaseClaim, ...] = (
+    CaseClaim("均获维持", r"(?:均|全部|都|全都)(?:被|获|予以|得到)?(?:依法)?(?:予以)?维持", ("corrected", "other", "pending")),
+    CaseClaim("未发生", r"(?:未|没有)(?:发生|收到|出现|产生|涉及|被提起|被申请)?[^。；;，,\d]{0,20}?"
+              r"行政(?:复议|诉讼)(?:[、和及与或](?:行政)?(?:复议|诉讼))*", ("total",)),
+)
+_CASE_GROUPS = (("行政复议", ("review",)), ("诉讼", ("direct", "after_review")), ("起诉", ("direct", "after_review")))
+_COVER_LETTER = re.compile(r"予以上报|特此(?:上报|呈报|报告)|请(?:予)?审(?:阅|定|示)|妥否[，,]?\s*请|请(?:予)?批示|"
+                           r"呈报(?:贵|你)|报送(?:贵|你)")
+
 _PLACEHOLDER = re.compile(r"(?<![A-Za-z])[XxＸｘ]{2,}(?![A-Za-z])|×{2,}|＊{2,}|\*{2,}|【[^】\n]{0,30}】|此处填写|在此填写")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
 _PERIOD = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年\s*1\s*月\s*1\s*日\s*(?:起\s*)?(?:至|到|—|－|-|～|~)\s*"
@@ -78,6 +101,8 @@ def check_narratives(sub: Submission, values: dict[str, Decimal | None],
     findings += _placeholders(sub)
     findings += _years(sub)
     findings += _numbers(sub, values)
+    findings += _case_claims(sub, values)
+    findings += _cover_letter(sub)
     if previous is not None:
         findings += _same_as_last_year(sub, previous)
     return findings
@@ -209,6 +234,48 @@ def _numbers(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding
     return findings
 
 
+def _case_claims(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding]:
+    """Claims about review and litigation cases against the non-zero cells of table 四."""
+    fmt, findings = sub.format, []
+    for narrative in fmt.narratives:
+        text = normalise_text(sub.narratives.get(narrative.id) or "")
+        for claim in CASE_CLAIMS:
+            for match in re.finditer(claim.pattern, text):
+                sentence = _sentence(text, match.start(), match.end())
+                named = match.group(0) if claim.columns == ("total",) else sentence
+                groups = [g for word, gs in _CASE_GROUPS if word in named for g in gs]
+                cells = [f"t4.cases.{g}_{c}" for g in dict.fromkeys(groups) for c in claim.columns]
+                found = [(c, values.get(c)) for c in cells if c in fmt.cells and (values.get(c) or 0) > 0]
+                if not found:
+                    continue
+                shown = "、".join(f"“{_case_label(fmt, c)}”{fmt_number(v)}件" for c, v in found)
+                place = "、".join(f"{sub.locations[c].sheet}!{sub.locations[c].cell}" for c, _ in found
+                                  if c in sub.locations)
+                findings.append(Finding(NARRATIVE_CASES, "warning",
+                                        f"正文“{_title(sub, narrative)}”中“{sentence}”与表四不符：表四{shown}"
+                                        f"{f'（{place}）' if place else ''}。请核对正文或表格。",
+                                        **_where(sub, narrative) | {"table": fmt.tables["t4"].heading},
+                                        value=claim.what, expected=shown))
+    return findings
+
+
+def _case_label(fmt: Format, cell_id: str) -> str:
+    return "·".join(fmt.cells[cell_id].column.path)
+
+
+def _cover_letter(sub: Submission) -> list[Finding]:
+    findings = []
+    for narrative in sub.format.narratives:
+        text = normalise_text(sub.narratives.get(narrative.id) or "")
+        match = _COVER_LETTER.search(text)
+        if match:
+            findings.append(Finding(COVER_LETTER, "warning",
+                                    f"正文“{_title(sub, narrative)}”中有“{match.group(0)}”（…{_context(text, match.start(), match.end())}…），"
+                                    f"像是给上级的报送函。公开的应是年度报告本身，请删去报送用语。",
+                                    value=match.group(0), **_where(sub, narrative)))
+    return findings
+
+
 def _sentence(text: str, start: int, end: int) -> str:
     left = max(text.rfind(p, 0, start) for p in "。；;\n!?！？")
     rights = [i for i in (text.find(p, end) for p in "。；;\n!?！？") if i != -1]
@@ -235,4 +302,4 @@ def _same_as_last_year(sub: Submission, previous: Submission) -> list[Finding]:
     return findings
 
 
-__all__ = ["NARRATIVE_NUMBERS_TABLE", "NumberPhrase", "SAME_RATIO", "check_narratives", "normalise_text"]
+__all__ = ["CASE_CLAIMS", "CaseClaim", "NARRATIVE_NUMBERS_TABLE", "NumberPhrase", "SAME_RATIO", "check_narratives", "normalise_text"]
