@@ -106,6 +106,25 @@ def test_previous_year_carry_over_and_other_unit(tmp_path, fmt2021, good):
             if f.code.startswith(("PREVIOUS", "CARRY"))] == ["PREVIOUS-MISMATCH"]
 
 
+def test_more_cases_than_two_years_of_applications_is_a_warning(tmp_path, fmt2021, good):
+    last = read_submission(good[1])
+    this = dict(good[0])
+    for col in ("natural", "business", "research", "public_interest", "legal_services", "other"):
+        this[f"t3.carried_over.{col}"] = last.values[f"t3.carry_forward.{col}"]
+    applications = 2 * last.values["t3.new.total"]  # this year's applications are last year's again
+    for g in ("review", "direct"):
+        for c in ("upheld", "corrected", "other", "pending"):
+            this[f"t4.cases.{g}_{c}"] = 0
+    this["t4.cases.review_upheld"] = applications + 1
+    found = validate(read_submission(write(fmt2021, tmp_path / "many.xlsx", this, year=2022)), last)
+    (warning,) = [f for f in found if f.code == "CASES-VS-REQUESTS"]
+    assert warning.severity == "warning" and (warning.value, warning.expected) == (str(applications + 1), str(applications))
+    this["t4.cases.review_upheld"] -= 1
+    found = validate(read_submission(write(fmt2021, tmp_path / "fine.xlsx", this, year=2022)), last)
+    assert not [f for f in found if f.code == "CASES-VS-REQUESTS"]
+    assert not [f for f in validate(read_submission(tmp_path / "many.xlsx")) if f.code == "CASES-VS-REQUESTS"]
+
+
 def test_unreadable_file_is_a_report_not_an_exception(tmp_path):
     bad = tmp_path / "old.xls"
     bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
