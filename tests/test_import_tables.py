@@ -109,3 +109,23 @@ def test_a_column_whose_header_is_not_found_takes_the_cell_left_over(fmt2021):
     assert [(d.kind, d.seen) for d in match.deviations if d.kind == "column-order"] == \
         [("column-order", "法律服务机构、社会公益组织")]
     assert [match.texts[f"t3.new.{c}"] for c in ("research", "public_interest", "legal_services")] == ["2", "4", "3"]
+
+
+def _text_table_three(top: list[str], sub: list[str]) -> list[list[str]]:
+    return [["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "申请人情况"], ["", *top], ["", "", *sub, ""],
+            ["一、本年新收政府信息公开申请数量", *[str(i) for i in range(7)]]]
+
+
+def test_text_siblings_swapped_in_one_header_row_swap_their_numbers(fmt2021):
+    grid = _text_table_three(["自然人", "法人或其他组织", "总计"], ["商业企业", "其他", "科研机构", "社会公益组织", "法律服务机构"])
+    match = match_table(fmt2021, fmt2021.tables["t3"], raw_table(grid))
+    assert [(d.kind, d.seen) for d in match.deviations if d.kind != "row-missing"] == \
+        [("column-order", "其他、科研机构、社会公益组织、法律服务机构")]
+    assert [match.texts[f"t3.new.{c}"] for c in ("business", "other", "research", "legal_services")] == ["1", "2", "3", "5"]
+
+
+def test_text_headers_out_of_their_group_are_not_taken_for_a_reorder(fmt2021):
+    grid = _text_table_three(["法律服务机构", "法人或其他组织", "总计"], ["商业企业", "科研机构", "社会公益组织", "自然人", "其他"])
+    match = match_table(fmt2021, fmt2021.tables["t3"], raw_table(grid))
+    assert "column-order" not in [d.kind for d in match.deviations]
+    assert match.texts["t3.new.natural"] == "0"  # read in the official order

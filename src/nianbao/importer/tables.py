@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nianbao.format.model import Block, Cell, Column, Format, HeaderNode, Row, Table
 from nianbao.importer.normalize import normalize_label, one_line, similarity
@@ -146,6 +146,7 @@ class _DataRow:
     values: tuple[TCell, ...]
     path: tuple[str, ...]
     block: Block | None
+    gridded: bool = False
 
 
 def match_table(fmt: Format, table: Table, raw: RawTable) -> TableMatch:
@@ -186,8 +187,9 @@ def match_table(fmt: Format, table: Table, raw: RawTable) -> TableMatch:
         labels, values = row[: len(row) - n], row[len(row) - n:]
         path = _resolve(labels, previous_path)
         previous_path = path
-        data.append(_DataRow(r, labels, values, tuple(p for p in path if p), block))
-    places = {b.id: _column_places(b, headers[b.id]) for b in table.blocks} if raw.gridded else {}
+        data.append(_DataRow(r, labels, values, tuple(p for p in path if p), block, raw.gridded))
+    find = _column_places if raw.gridded else _text_places
+    places = {b.id: find(b, headers[b.id]) for b in table.blocks}
     _match_rows(fmt, table, data, cells_by, result, places)
     for b in table.blocks:
         _match_headers(table, b, headers[b.id], titles_seen.get(b.id), result, bool(data))
@@ -269,8 +271,10 @@ def _match_rows(fmt: Format, table: Table, data: list[_DataRow], cells_by: dict,
             result.deviations.append(Deviation(
                 "cells-missing", table.id, row.display, None, seen=str(len(d.values)), official=str(len(columns)),
                 where=(d.index, d.labels[-1].col if d.labels else 0)))
-        values = _by_header(columns, d.values, places[block.id]) if block.id in reordered \
-            else _by_position(columns, d.values)
+        values = _by_position(columns, d.values)
+        if block.id in reordered and (d.gridded or len(d.values) == len(columns)):
+            cells = d.values if d.gridded else tuple(replace(v, col=k) for k, v in enumerate(d.values))
+            values = _by_header(columns, cells, places[block.id])
         for column, tc in values.items():
             cell: Cell | None = cells_by.get((block.id, row.id, column.id))
             if cell is not None:
@@ -306,6 +310,25 @@ def _column_places(block: Block, headers: list[tuple[int, TCell]]) -> dict[str, 
                 break
         else:
             places[column.id] = (first, end)
+    return places
+
+
+def _text_places(block: Block, headers: list[tuple[int, TCell]]) -> dict[str, tuple[int, int]]:
+    """Text without cell positions: sibling columns (same group header) whose headers are unique in
+    the block and stand in one header row take their group's official slots in the order
+    published, so two swapped siblings swap their numbers. Places are indexes among a row's values."""
+    leaves = Counter(normalize_label(c.label) for c in block.columns)
+    unique = {normalize_label(c.label): c for c in block.columns if leaves[normalize_label(c.label)] == 1}
+    index = {c.id: k for k, c in enumerate(block.columns)}
+    rows: dict[tuple[int, tuple[str, ...]], list[Column]] = {}
+    for r, cell in headers:
+        column = unique.get(normalize_label(cell.text))
+        if column is not None and column not in rows.get((r, column.path[:-1]), []):
+            rows.setdefault((r, column.path[:-1]), []).append(column)
+    places: dict[str, tuple[int, int]] = {}
+    for columns in rows.values():
+        for slot, column in zip(sorted(index[c.id] for c in columns), columns):
+            places[column.id] = (slot, slot + 1)
     return places
 
 
