@@ -132,3 +132,17 @@ def test_cover_letter_phrases(fmt2021, text):
 def test_the_usual_opening_is_not_a_cover_letter(fmt2021):
     text = "现将本机关2021年度政府信息公开工作情况报告如下。"
     assert check_narratives(make(fmt2021, {"active": text}), {}) == []
+
+
+@pytest.mark.parametrize("fmt_name", ["fmt2021", "fmt2019"])
+def test_withdrawn_applications_must_fit_in_other_handling(request, fmt_name):
+    fmt = request.getfixturevalue(fmt_name)
+    text = "本年度收到申请5件，其中申请人主动撤回申请2件。"
+    values = {"t3.new.total": 5}
+    few = check_narratives(make(fmt, {"on_request": text}, values | {"t3.other_handling.total": 1}),
+                           {"t3.new.total": Decimal(5), "t3.other_handling.total": Decimal(1)})
+    assert [(f.code, f.value, f.expected) for f in few] == [("NARRATIVE-NUMBERS", "2", "1")]
+    assert "只有 1" in few[0].message and "撤回申请应计入" in few[0].message
+    for enough in (2, 3):  # the row may hold other cases too
+        assert check_narratives(make(fmt, {"on_request": text}, values | {"t3.other_handling.total": enough}),
+                                {"t3.new.total": Decimal(5), "t3.other_handling.total": Decimal(enough)}) == []

@@ -45,6 +45,7 @@ class NumberPhrase:
     what: str
     pattern: str
     cells: tuple[tuple[str, ...], ...]
+    at_most: bool = False  # the cells hold this figure among others (withdrawn within （六）3.其他)
 
 
 #: The one table mapping narrative phrases to cells. "主动公开…N条" has no table cell (the
@@ -64,6 +65,8 @@ NARRATIVE_NUMBERS_TABLE: tuple[NumberPhrase, ...] = (
                  (("t4.cases.direct_total", "t4.cases.after_review_total"),)),
     NumberPhrase("制发行政规范性文件", r"(?:制发|印发|出台)" + _GAP % 6 + r"规范性文件" + _GAP % 4 + r"(\d+)\s*(?:件|个|份)",
                  (("t2.normative_documents.issued",), ("t2.normative_documents.made",))),
+    # review rule C5: withdrawn applications are counted in （六）其他处理·3.其他
+    NumberPhrase("撤回申请", r"撤回" + _GAP % 10 + r"(\d+)\s*件", (("t3.other_handling.total",),), at_most=True),
 )
 
 @dataclass(frozen=True)
@@ -215,7 +218,7 @@ def _numbers(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding
             text = normalise_text(sub.narratives.get(narrative.id) or "")
             for match in pattern.finditer(text):
                 stated = Decimal(match.group(1))
-                if stated == table_value:
+                if stated <= table_value if phrase.at_most else stated == table_value:
                     continue
                 sentence = _sentence(text, match.start(), match.end())
                 cell = fmt.cells[cells[0]]
@@ -224,9 +227,11 @@ def _numbers(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding
                 place = "、".join(f"{sub.locations[c].sheet}!{sub.locations[c].cell}" for c in cells
                                   if c in sub.locations)
                 label = "与".join(f"“{fmt.cells[c].row.display}·{fmt.cells[c].column.label}”" for c in cells)
+                advice = f"{phrase.what}应计入{label}。" if phrase.at_most else ""
                 findings.append(Finding(NARRATIVE_NUMBERS, "warning",
                                         f"正文“{_title(sub, narrative)}”中“{sentence}”写的是 {stated} 件，但{table.short}"
-                                        f"{label}（{place}）为 {fmt_number(table_value)}。请核对正文或表格。",
+                                        f"{label}（{place}）{'只有' if phrase.at_most else '为'} {fmt_number(table_value)}。"
+                                        f"{advice}请核对正文或表格。",
                                         **_where(sub, narrative) | {"table": table.heading},
                                         value=str(stated), expected=fmt_number(table_value),
                                         cells=tuple(sub.locations[c].cell for c in cells if c in sub.locations)
