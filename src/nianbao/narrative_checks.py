@@ -227,7 +227,7 @@ def _numbers(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding
                 place = "、".join(f"{sub.locations[c].sheet}!{sub.locations[c].cell}" for c in cells
                                   if c in sub.locations)
                 label = "与".join(f"“{fmt.cells[c].row.display}·{fmt.cells[c].column.label}”" for c in cells)
-                advice = f"{phrase.what}应计入{label}。" if phrase.at_most else ""
+                advice = f"{phrase.what}应计入“{cell.row.display}”一行。" if phrase.at_most else ""
                 findings.append(Finding(NARRATIVE_NUMBERS, "warning",
                                         f"正文“{_title(sub, narrative)}”中“{sentence}”写的是 {stated} 件，但{table.short}"
                                         f"{label}（{place}）{'只有' if phrase.at_most else '为'} {fmt_number(table_value)}。"
