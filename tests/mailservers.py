@@ -7,6 +7,8 @@
   configuration written into a temporary folder: its own base_dir/state_dir, a passwd-file
   with one user, Maildir storage, plain IMAP on a free port, started with ``dovecot -F`` and
   stopped at teardown. Tests put messages in with IMAP APPEND, the way a mail server would.
+- Both can run over TLS with a test CA's certificate (``tls_certs``, see tlscerts.py): SMTP
+  with required STARTTLS or implicit TLS, Dovecot with STARTTLS and an IMAPS port.
 
 Both skip with the reason when the tool is missing, except on CI (``CI=true``), where a
 missing tool is a failure: CI must not pass by testing nothing.
@@ -21,6 +23,7 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -108,10 +111,19 @@ class CapturingHandler:
         return "250 2.0.0 OK"
 
 
+def _server_context(certs) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.cert, certs.key)
+    return context
+
+
 @contextlib.contextmanager
 def smtp_server(*, user: str = SMTP_USER, password: str = SMTP_PASSWORD,
-                handler: CapturingHandler | None = None) -> Iterator[SmtpServer]:
-    """An SMTP server on a free port that demands ``user``/``password`` (AUTH PLAIN/LOGIN)."""
+                handler: CapturingHandler | None = None, tls: str = "plain", certs=None) -> Iterator[SmtpServer]:
+    """An SMTP server on a free port that demands ``user``/``password`` (AUTH PLAIN/LOGIN).
+
+    ``tls="starttls"`` requires STARTTLS before anything else, ``tls="ssl"`` speaks implicit TLS;
+    both use ``certs`` (:class:`tlscerts.TlsFiles`) and then allow AUTH only over TLS."""
     try:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -128,8 +140,13 @@ def smtp_server(*, user: str = SMTP_USER, password: str = SMTP_PASSWORD,
     # here, at run time, because pytest resets warning filters around each test.
     warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS", category=UserWarning)
     port = free_port()
+    secure: dict[str, object] = {"auth_require_tls": False}
+    if tls == "starttls":
+        secure = {"tls_context": _server_context(certs), "require_starttls": True, "auth_require_tls": True}
+    elif tls == "ssl":
+        secure = {"ssl_context": _server_context(certs), "auth_require_tls": False}  # the socket is TLS already
     controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_required=True, auth_require_tls=False)
+                            auth_required=True, **secure)
     controller.start()
     try:
         yield SmtpServer("127.0.0.1", port, user, password, handler)
@@ -148,10 +165,12 @@ def dovecot_binary() -> str | None:
 @dataclass
 class DovecotServer:
     host: str
-    port: int
+    port: int  # IMAP (with STARTTLS when the server has certificates)
     user: str
     password: str
     root: Path
+    ssl_port: int | None = None  # IMAPS (implicit TLS), when the server has certificates
+    ca_file: str = ""  # the CA a client must trust, when the server has certificates
 
     def settings(self, folder: str = "INBOX", **overrides: object) -> dict[str, object]:
         """An ``[imap]`` table for this server."""
@@ -163,6 +182,8 @@ class DovecotServer:
     @contextlib.contextmanager
     def client(self) -> Iterator[imaplib.IMAP4]:
         conn = imaplib.IMAP4(self.host, self.port, timeout=10)
+        if self.ca_file:
+            conn.starttls(ssl_context=ssl.create_default_context(cafile=self.ca_file))
         conn.login(self.user, self.password)
         try:
             yield conn
@@ -231,8 +252,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}
 auth_mechanisms = plain login
 auth_failure_delay = 0
 default_login_user = {login_user}
@@ -262,14 +282,17 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {ssl_port}
   }}
 }}
 """
 
 
 @contextlib.contextmanager
-def dovecot_server(user: str = IMAP_USER, password: str = IMAP_PASSWORD) -> Iterator[DovecotServer]:
+def dovecot_server(user: str = IMAP_USER, password: str = IMAP_PASSWORD, certs=None) -> Iterator[DovecotServer]:
+    """Dovecot on a free port; with ``certs`` (:class:`tlscerts.TlsFiles`) TLS is required:
+    STARTTLS on the IMAP port, implicit TLS on a second (IMAPS) port."""
     binary = dovecot_binary()
     if binary is None:
         missing_tool("Dovecot is not installed: apt-get install dovecot-imapd")
@@ -283,13 +306,21 @@ def dovecot_server(user: str = IMAP_USER, password: str = IMAP_PASSWORD) -> Iter
         os.chown(root / "mail", uid, gid)
     (root / "passwd").write_text(f"{user}:{{PLAIN}}{password}:{uid}:{gid}::{root}/home\n", encoding="utf-8")
     conf = root / "dovecot.conf"
-    conf.write_text(CONFIG.format(root=root, port=port, login_user=login_user, internal_user=internal_user, uid=uid),
-                    encoding="utf-8")
+    ssl_port = free_port() if certs else 0
+    if certs:
+        # Dovecot's unprivileged login processes get the key from the master, which reads it as root.
+        tls = (f"ssl = required\nssl_cert = <{certs.cert}\nssl_key = <{certs.key}\n"
+               "disable_plaintext_auth = yes")
+    else:
+        tls = "ssl = no\ndisable_plaintext_auth = no"
+    conf.write_text(CONFIG.format(root=root, port=port, login_user=login_user, internal_user=internal_user, uid=uid,
+                                  ssl=tls, ssl_port=ssl_port), encoding="utf-8")
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_for_greeting(port, proc, root)
-        yield DovecotServer("127.0.0.1", port, user, password, root)
+        yield DovecotServer("127.0.0.1", port, user, password, root, ssl_port or None,
+                            str(certs.ca) if certs else "")
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -335,5 +366,12 @@ def dovecot():
         yield server
 
 
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    from tlscerts import make_certs
+
+    return make_certs(tmp_path_factory.mktemp("tls"))
+
+
 __all__ = ["Captured", "CapturingHandler", "DovecotServer", "SmtpServer", "dovecot", "dovecot_server",
-           "free_port", "missing_tool", "smtp", "smtp_server"]
+           "free_port", "missing_tool", "smtp", "smtp_server", "tls_certs"]
