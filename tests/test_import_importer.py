@@ -59,6 +59,24 @@ def test_workbook_from_the_seed_reads_back_the_same_numbers(seed, tmp_path):
     assert back.unit["phone"] == "0795－6532011"
 
 
+def test_formulas_in_a_published_report_stay_text_in_the_workbook(tmp_path, fmt2021):
+    from openpyxl import load_workbook
+
+    from tests.fixtures.reports import document, submission, write_html
+
+    evil = '=HYPERLINK("http://evil.example/x","点击查看")'
+    sub = submission(fmt2021, 2021, texts={"active": evil, "other_matters": "=1+1"})
+    result = import_report(write_html(document(sub), tmp_path / "evil.html"))
+    written = to_workbook(result, tmp_path / "evil.xlsx")
+    wb = load_workbook(written.path)
+    for narrative, text in (("active", evil), ("other_matters", "=1+1")):
+        name = next(n.name for n in fmt2021.narratives if n.id == narrative)
+        (sheet, coord), = wb.defined_names[name].destinations
+        cell = wb[sheet][coord.replace("$", "")]
+        assert (cell.value, cell.data_type) == (text, "s")
+    assert read_submission(written.path).narratives["active"] == evil
+
+
 @pytest.mark.parametrize("target", ["docx", "html"])
 def test_import_then_build_reproduces_the_tables(seed, tmp_path, target):
     from nianbao.report.build import build

@@ -245,4 +245,7 @@ def _put(wb, name: str, value: object) -> None:
     if defined is None:
         return
     for sheet, coord in defined.destinations:
-        wb[sheet][coord.replace("$", "")].value = value
+        cell = wb[sheet][coord.replace("$", "")]
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"  # text from a published report is never a formula ("=HYPERLINK(…)")
