@@ -66,6 +66,7 @@ __all__ = [
     "MAX_ZIP_ENTRIES",
     "RATIO_CHECK_MIN_BYTES",
     "READ_CHUNK_BYTES",
+    "check_package",
     "check_xml_safe",
     "openpyxl_is_hardened",
     "parse_xml",
@@ -556,7 +557,7 @@ _EOCD64_LOCATOR = b"PK\x06\x07"
 _EOCD64 = b"PK\x06\x06"
 
 
-def _zip_declared_entries(path: Path, size: int) -> int:
+def _zip_declared_entries(path: Path, size: int, advice: str | None = None) -> int:
     """Entry count from the end-of-central-directory record, before zipfile builds its list."""
     with path.open("rb") as f:
         tail_len = min(size, 22 + 65535)
@@ -565,7 +566,7 @@ def _zip_declared_entries(path: Path, size: int) -> int:
         pos = tail.rfind(_EOCD)
         if pos < 0 or pos + 22 > len(tail):
             raise _fail(path, "FILE-CORRUPT",
-                        "文件已损坏或不完整（压缩包结尾缺失，可能在下载或发送时被截断）：" + _RESAVE)
+                        "文件已损坏或不完整（压缩包结尾缺失，可能在下载或发送时被截断）：" + (advice or _RESAVE))
         entries = struct.unpack_from("<H", tail, pos + 10)[0]
         if entries == 0xFFFF and pos >= 20 and tail[pos - 20:pos - 16] == _EOCD64_LOCATOR:
             record_offset = struct.unpack_from("<Q", tail, pos - 20 + 8)[0]
@@ -577,13 +578,13 @@ def _zip_declared_entries(path: Path, size: int) -> int:
         return entries
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def _open_zip(path: Path, advice: str | None = None) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error,
             NotImplementedError, UnicodeDecodeError) as exc:
         raise _fail(path, "FILE-CORRUPT",
-                    "文件已损坏或不完整（压缩包结构有误，可能在下载或发送时被截断）：" + _RESAVE
+                    "文件已损坏或不完整（压缩包结构有误，可能在下载或发送时被截断）：" + (advice or _RESAVE)
                     ) from exc
 
 
@@ -604,24 +605,24 @@ def _display_name(info: zipfile.ZipInfo) -> str:
     return name if len(name) <= 60 else name[:60] + "…"
 
 
-def _check_zip_structure(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+def _check_zip_structure(path: Path, zf: zipfile.ZipFile, advice: str | None = None) -> list[zipfile.ZipInfo]:
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_ENTRIES:
-        raise _entries_error(path, len(infos))
+        raise _entries_error(path, len(infos), advice)
     if not infos:
-        raise _fail(path, "FILE-CORRUPT", "文件已损坏或不完整（是一个空的压缩包）：" + _RESAVE)
+        raise _fail(path, "FILE-CORRUPT", "文件已损坏或不完整（是一个空的压缩包）：" + (advice or _RESAVE))
 
     seen: set[str] = set()
     for info in infos:
         if _unsafe_name(info.orig_filename):
             raise _fail(path, "FILE-ZIP-PATH",
                         f"文件内部含有不安全的路径（“{_display_name(info)}”），疑似恶意构造，已拒绝"
-                        "读取：" + _NORMAL_SAVE)
+                        "读取：" + (advice or _NORMAL_SAVE))
         key = info.filename.lower()
         if key in seen:
             raise _fail(path, "FILE-ZIP-PATH",
                         f"文件内部有重复的部件名（“{_display_name(info)}”），疑似恶意构造，已拒绝"
-                        "读取：" + _NORMAL_SAVE)
+                        "读取：" + (advice or _NORMAL_SAVE))
         seen.add(key)
 
     total = 0
@@ -631,9 +632,9 @@ def _check_zip_structure(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInf
                 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
             ratio = info.file_size // max(info.compress_size, 1)
             raise _bomb_error(path, f"部件“{_display_name(info)}”压缩比约 {ratio}:1，"
-                                    f"上限 {MAX_COMPRESSION_RATIO}:1")
+                                    f"上限 {MAX_COMPRESSION_RATIO}:1", advice)
     if total > MAX_TOTAL_UNCOMPRESSED:
-        raise _bomb_error(path, f"解压后共 {_mb(total)}，上限 {_mb(MAX_TOTAL_UNCOMPRESSED)}")
+        raise _bomb_error(path, f"解压后共 {_mb(total)}，上限 {_mb(MAX_TOTAL_UNCOMPRESSED)}", advice)
 
     # Entries whose data overlap (the "non-recursive zip bomb" trick): each entry needs at least
     # a 30-byte local header, its name and its compressed data before the next one starts.
@@ -645,20 +646,32 @@ def _check_zip_structure(path: Path, zf: zipfile.ZipFile) -> list[zipfile.ZipInf
         name_len = len(info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437",
                                                  "replace"))
         if info.header_offset + 30 + name_len + info.compress_size > next_start:
-            raise _bomb_error(path, "内部部件的数据互相重叠")
+            raise _bomb_error(path, "内部部件的数据互相重叠", advice)
     return infos
 
 
-def _entries_error(path: Path, n: int) -> InputFileError:
+def _entries_error(path: Path, n: int, advice: str | None = None) -> InputFileError:
     return _fail(path, "FILE-ZIP-ENTRIES",
-                 f"文件内部包含的部件过多（{n} 个，上限 {MAX_ZIP_ENTRIES}），不像正常的 Excel 工作簿，"
-                 "已拒绝读取：" + _NORMAL_SAVE)
+                 f"文件内部包含的部件过多（{n} 个，上限 {MAX_ZIP_ENTRIES}），不像正常的 Office 文件，"
+                 "已拒绝读取：" + (advice or _NORMAL_SAVE))
 
 
-def _bomb_error(path: Path, detail: str) -> InputFileError:
+def _bomb_error(path: Path, detail: str, advice: str | None = None) -> InputFileError:
     return _fail(path, "FILE-ZIP-BOMB",
                  f"文件内部的解压后大小异常（{detail}），疑似恶意构造的“压缩炸弹”，已拒绝读取："
-                 + _NORMAL_SAVE)
+                 + (advice or _NORMAL_SAVE))
+
+
+def check_package(path: Path, advice: str) -> None:
+    """The structural checks every OOXML package gets before a library opens it (entry count,
+    unsafe or duplicate names, declared sizes and ratios, overlapping entries); ``advice`` ends
+    each message (what to do instead). zipfile never inflates past a declared size, so bounding
+    the declared sizes bounds the memory a library can spend on the package."""
+    entries = _zip_declared_entries(path, path.stat().st_size, advice)
+    if entries > MAX_ZIP_ENTRIES:
+        raise _entries_error(path, entries, advice)
+    with _open_zip(path, advice) as zf:
+        _check_zip_structure(path, zf, advice)
 
 
 def _iter_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo,

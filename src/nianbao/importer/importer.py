@@ -63,7 +63,9 @@ def read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
                 raise InputFileError(path, "这是 Excel 工作簿，不是发布的年度报告；填好的模板请用 nianbao check",
                                      code=WRONG_TYPE)
         from nianbao.importer.docx import read_docx
+        from nianbao.sniff import check_package
 
+        check_package(path, "请用 Word 或 WPS 打开后另存为 .docx 再导入")
         return "docx", read_docx(path)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise InputFileError(path, "这是旧版 Word（.doc）文件，请先用 Word 或 WPS 另存为 .docx", code=WRONG_TYPE)
