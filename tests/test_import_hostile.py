@@ -67,3 +67,18 @@ def test_an_external_entity_is_never_resolved(tmp_path, report):
     except InputFileError:
         return  # refusing it is as good
     assert "TOP-SECRET-VALUE" not in " ".join(result.submission.narratives.values())
+
+
+def test_oversized_text_and_giant_tables_are_refused_quickly(tmp_path):
+    text = tmp_path / "big.txt"
+    text.write_text("某局2021年政府信息公开工作年度报告\n" + "\t1\n" * 1_000_000, encoding="utf-8")
+    rows = "".join(f"<tr><td>{i}</td><td>1</td></tr>" for i in range(15_000))
+    page = tmp_path / "big.html"
+    page.write_text(f"<html><body><h1>某局2021年政府信息公开工作年度报告</h1><table>{rows}</table></body></html>",
+                    encoding="utf-8")
+    for path, code in ((text, "FILE-TOO-LARGE"), (page, "FILE-TOO-MANY-CELLS")):
+        start = time.perf_counter()
+        with pytest.raises(InputFileError) as err:
+            import_report(path)
+        assert err.value.code == code and str(path) in str(err.value)
+        assert time.perf_counter() - start < 5

@@ -29,7 +29,13 @@ FORMAT_ID = "gov-info-disclosure"
 WRONG_TYPE = register("IMPORT-WRONG-TYPE", "error", "文件不是可导入的年度报告（Excel 工作簿、旧版 .doc、PDF）")
 NO_YEAR = register("IMPORT-NO-YEAR", "error", "报告中找不到报告年度（标题中应有年份）")
 NO_TABLES = register("IMPORT-NO-TABLES", "error", "报告中找不到年度报告的统计表")
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = 50 * 1024 * 1024  # a .docx with scanned pages or photos
+#: A report copied out as text is some 30–100 KB, a saved web page rarely over 1 MB: larger
+#: ones are refused before parsing, which would cost time and memory per line.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+MAX_HTML_BYTES = 20 * 1024 * 1024
+#: A report's three tables have about 1,000 cells; matching costs time per cell.
+MAX_TABLE_CELLS = 20_000
 
 
 @dataclass
@@ -51,6 +57,15 @@ def formats_of(format_id: str = FORMAT_ID) -> list[Format]:
 
 def read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
     """The document's paragraphs and tables, by what the file is (not only by its name)."""
+    kind, items = _read_items(path)
+    cells = sum(len(row) for item in items if isinstance(item, RawTable) for row in item.rows)
+    if cells > MAX_TABLE_CELLS:
+        raise InputFileError(path, f"表格中的单元格过多（{cells} 个，上限 {MAX_TABLE_CELLS}），不像一份年度报告",
+                             code="FILE-TOO-MANY-CELLS")
+    return kind, items
+
+
+def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(path, "找不到文件")
@@ -76,10 +91,18 @@ def read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
     if path.suffix.lower() in (".html", ".htm") or "<table" in text.lower() or head.lstrip().startswith(("<!doctype", "<html")):
         from nianbao.importer.html import parse_html
 
+        _bound(path, len(data), MAX_HTML_BYTES, "网页")
         return "html", parse_html(text)
     from nianbao.importer.text import parse_text
 
+    _bound(path, len(data), MAX_TEXT_BYTES, "纯文本")
     return "text", parse_text(text)
+
+
+def _bound(path: Path, size: int, limit: int, kind: str) -> None:
+    if size > limit:
+        raise InputFileError(path, f"{kind}文件有 {size / 1048576:.1f} MB，超过 {limit // 1048576} MB，不像一份年度报告",
+                             code="FILE-TOO-LARGE")
 
 
 def _decode(path: Path, data: bytes) -> str:
