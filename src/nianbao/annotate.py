@@ -7,7 +7,7 @@
   would have saved them (numbers, text, typed-over totals); tests and benchmarks use it to make
   workbooks fast, without LibreOffice.
 
-Both reuse the template writer itself (a subclass of ``template._TemplateWriter``), so the copy
+Both reuse the template writer itself (a subclass of ``template.TemplateWriter``), so the copy
 has exactly the template's layout, names, formulas, validation and protection.
 """
 
@@ -35,7 +35,7 @@ from nianbao.xlsxpost import lock_structure
 COMMENT_OPTIONS = {"x_scale": 3.0, "y_scale": 2.2, "font_name": "宋体", "font_size": 10}
 
 
-class _FilledWriter(_template._TemplateWriter):
+class _FilledWriter(_template.TemplateWriter):
     """The template writer, with cell contents (and optionally findings) written in."""
 
     def __init__(self, fmt: Format, details: dict[str, str], year: int, token: str,

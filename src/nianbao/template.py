@@ -86,7 +86,7 @@ def make_template(
     _check_request(fmt, details, year, out)
     token = token or secrets.token_hex(8)
     prev = _previous_values(fmt, previous)
-    writer = _TemplateWriter(fmt, details, year, token, prev)
+    writer = TemplateWriter(fmt, details, year, token, prev)
     def write(tmp: Path) -> None:
         writer.write(tmp)
         lock_structure(tmp)
@@ -149,7 +149,10 @@ def ref_name(ref: Ref) -> str:
     return defined_name(ref.key)
 
 
-class _TemplateWriter:
+class TemplateWriter:
+    """Writes one template workbook from the format. ``annotate`` subclasses it to write the
+    same workbook holding a unit's values and its findings, so the two never drift apart."""
+
     def __init__(self, fmt: Format, details: dict[str, str], year: int, token: str,
                  prev: dict[str, Decimal | None]) -> None:
         self.fmt, self.details, self.year, self.token, self.prev = fmt, details, year, token, prev
@@ -492,4 +495,4 @@ class _Styles:
         return self.amount_input if kind == "amount" else self.count_input
 
 
-__all__ = ["TemplateResult", "active_rules", "compute_derived", "make_template", "prefill_from_previous"]
+__all__ = ["TemplateResult", "TemplateWriter", "active_rules", "compute_derived", "make_template", "prefill_from_previous"]
