@@ -74,3 +74,20 @@ def test_help_has_examples(capsys):
     for command in ("check", "annotate"):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0 and "示例：nianbao " + command in out
+
+
+def test_many_blank_cells_are_one_row_in_the_terminal_but_all_in_json(capsys, tmp_path, fmt2021, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "240")  # one table row per line, so the texts can be searched
+    values = consistent_fill(fmt2021, random.Random(5))
+    blanks = [c.id for c in fmt2021.input_cells if c.table == "t3"][:20]
+    for cell_id in blanks:
+        values[cell_id] = None
+    path = write(fmt2021, tmp_path / "half.xlsx", values, year=2021)
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 1
+    assert out.count("是空白") == 1 and "等 20 处" in out and "同类问题在本工作表共 20 处" in out
+    monkeypatch.setenv("COLUMNS", "70")
+    code, out, _ = run(capsys, "check", str(path))
+    assert "…" not in out  # on a narrow terminal long Chinese messages fold, never cut short
+    code, out, _ = run(capsys, "check", str(path), "--json")
+    assert sum(f["code"] == "BLANK" for f in json.loads(out)["files"][0]["findings"]) == 20

@@ -88,6 +88,35 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(EXIT_INVALID if report.errors else EXIT_OK)
 
 
+#: From this many findings of one code on one sheet, the terminal shows them as one row
+#: (a half-filled table gives a BLANK per cell); --json and the annotated copy keep every one.
+GROUP_AT = 6
+GROUP_LISTED = 10
+#: Codes whose findings say the same thing cell after cell (narrative parts each say their own).
+GROUPED_CODES = frozenset({"BLANK", "TYPES", "NUMBER-CORRECTED", "CELL-NOT-FOUND", "DRIFT-FORMULA-REPLACED",
+                           "DRIFT-FORMULA-CHANGED", "DRIFT-NAME-MISSING", "DRIFT-VALIDATION-MISSING", "DRIFT-CELL-MOVED"})
+
+
+def grouped(findings) -> list[tuple[object, str, str]]:
+    """(first finding, place, message) rows: findings of one code on one sheet are one row once
+    there are ``GROUP_AT`` of them, naming the first cells and how many there are."""
+    from collections import Counter
+
+    counts = Counter((f.code, f.sheet) for f in findings if f.cell and f.code in GROUPED_CODES)
+    rows, done = [], set()
+    for f in findings:
+        key = (f.code, f.sheet)
+        if counts[key] < GROUP_AT:
+            rows.append((f, f.place or "", f.message))
+        elif key not in done:
+            done.add(key)
+            cells = [g.cell for g in findings if (g.code, g.sheet) == key and g.cell]
+            shown = "、".join(cells[:GROUP_LISTED]) + ("等" if len(cells) > GROUP_LISTED else "")
+            rows.append((f, f"{f.place} 等 {len(cells)} 处",
+                         f"{f.message}（同类问题在本工作表共 {len(cells)} 处：{shown}）"))
+    return rows
+
+
 def _render(reports) -> None:
     """Findings grouped by file (one rich table each), then a one-line summary."""
     from rich.console import Console
@@ -108,10 +137,14 @@ def _render(reports) -> None:
         if not report.findings:
             console.print("  [green]没有发现问题[/green]")
             continue
-        table = Table("级别", "代码", "位置", "问题", show_lines=False, expand=True)
-        for f in report.findings:
+        table = Table(show_lines=False, expand=True)
+        table.add_column("级别", no_wrap=True)
+        table.add_column("代码", no_wrap=True)
+        table.add_column("位置", overflow="fold")
+        table.add_column("问题", overflow="fold", ratio=1)  # Chinese has no spaces to wrap at
+        for f, place, message in grouped(report.findings):
             colour = "red" if f.severity == "error" else "yellow"
-            table.add_row(f"[{colour}]{SEVERITY_TEXT[f.severity]}[/{colour}]", f.code, f.place or "", f.message)
+            table.add_row(f"[{colour}]{SEVERITY_TEXT[f.severity]}[/{colour}]", f.code, place, message)
         console.print(table)
         console.print(f"  {report.errors} 个错误，{report.warnings} 个警告")
     bad = sum(1 for r in reports if r.unreadable)
