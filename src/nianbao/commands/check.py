@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
             typer.echo(to_json([r.to_json() for r in reports]))
         else:
-            _render(reports)
+            render_reports(reports)
         if any(r.unreadable for r in reports):
             raise typer.Exit(EXIT_USAGE)
         raise typer.Exit(EXIT_INVALID if any(r.errors for r in reports) else EXIT_OK)
@@ -117,7 +117,7 @@ def grouped(findings) -> list[tuple[object, str, str]]:
     return rows
 
 
-def _render(reports) -> None:
+def render_reports(reports) -> None:
     """Findings grouped by file (one rich table each), then a one-line summary."""
     from rich.console import Console
     from rich.table import Table

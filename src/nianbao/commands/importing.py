@@ -91,24 +91,13 @@ def audit_command(
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    try:
-        from nianbao.commands.check import expand_paths
-    except ImportError:  # the check command module is another helper's; fall back to files as given
-        return list(paths)
+    from nianbao.commands.check import expand_paths
+
     return expand_paths(paths)
 
 
 def _render(results) -> None:
-    try:
-        from nianbao.commands.check import _render as render_check
-    except ImportError:
-        render_check = None
-    if render_check is not None:
-        render_check(results)
-        return
-    from nianbao.findings import as_text
+    """The same grouped tables as ``nianbao check``."""
+    from nianbao.commands.check import render_reports
 
-    for r in results:
-        typer.echo(str(r.path))
-        for f in r.findings:
-            typer.echo(f"  {as_text(f)}")
+    render_reports(results)
