@@ -66,7 +66,7 @@ def test_template_json_and_previous(capsys, tmp_path):
     assert data["format"] == "gov-info-disclosure-2021" and data["checks"] == 43 and len(data["token"]) == 16
     code, out, _ = run(capsys, "template", "--unit", "张巷镇人民政府", "--year", "2022", "--previous", str(first),
                        "-o", str(tmp_path / "2022.xlsx"))
-    assert code == 0 and "52 项检查" in out
+    assert code == 0 and "53 项检查" in out
     wb = openpyxl.load_workbook(tmp_path / "2022.xlsx")
     assert wb["填报说明"]["A1"].value.startswith("张巷镇人民政府2022年")
 
@@ -89,3 +89,18 @@ def test_console_script_exit_code(tmp_path):
                           capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "1999" in proc.stderr
     assert sys.executable  # the same interpreter family runs the script
+
+
+def test_an_unexpected_error_is_one_line_and_a_log_not_a_traceback(capsys, tmp_path, monkeypatch):
+    import nianbao.template
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("模拟的内部故障")
+
+    monkeypatch.setattr(nianbao.template, "make_template", broken)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    code = main(["template", "--unit", "张巷镇人民政府", "--year", "2025", "-o", str(tmp_path / "t.xlsx")])
+    err = capsys.readouterr().err
+    assert code == 2 and "内部错误（RuntimeError）：模拟的内部故障" in err and "Traceback" not in err
+    (log,) = tmp_path.glob("nianbao-error-*.log")
+    assert "Traceback" in log.read_text(encoding="utf-8") and "template --unit" in log.read_text(encoding="utf-8")

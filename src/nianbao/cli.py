@@ -130,7 +130,25 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.ClickException as err:
         typer.echo(f"错误：{err.format_message()}", err=True)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        typer.echo("已中断", err=True)
+        return EXIT_USAGE
+    except Exception as err:  # a bug met by unforeseen input: one line for the user, details in a file
+        log = _write_crash_log(argv)
+        typer.echo(f"内部错误（{type(err).__name__}）：{err}。详细信息已写入 {log}，"
+                   "请把这个文件和所用的命令发给维护人员。", err=True)
+        return EXIT_USAGE
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _write_crash_log(argv: list[str] | None) -> Path:
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="nianbao-error-", suffix=".log")
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(f"nianbao {' '.join(sys.argv[1:] if argv is None else argv)}\n\n{traceback.format_exc()}")
+    return Path(name)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ rebuilt beside the old one and swapped in, so it always matches the ledger.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -19,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.campaign.init import Campaign, open_campaign
+from nianbao.campaign.ledger import finding_of
 from nianbao.campaign.status import ERRORS, MISSING, UnitStatus, local_time, unit_statuses
 from nianbao.errors import NianbaoError
+from nianbao.findings import grouped
 
 FEEDBACK_DIR = "feedback"
 MESSAGE_NAME = "问题清单.txt"
@@ -102,8 +105,15 @@ def _impostors(campaign: Campaign, code: str) -> list:
         "SELECT * FROM versions WHERE unit_code IS NULL AND claimed_code = ? ORDER BY received_at", (code,)).fetchall()
 
 
+def _ahead(campaign: Campaign) -> bool:
+    """Whether the deadline is still to come (a letter never asks for a date already past)."""
+    return campaign.deadline is not None and campaign.deadline >= dt.date.today()
+
+
 def missing_message(campaign: Campaign, s: UnitStatus, impostors: list) -> str:
-    deadline = f"请于 {campaign.deadline.isoformat()} 前" if campaign.deadline else "请尽快"
+    deadline = f"请于 {campaign.deadline.isoformat()} 前" if _ahead(campaign) else "请尽快"
+    if campaign.deadline and not _ahead(campaign):
+        deadline = f"报送期限 {campaign.deadline.isoformat()} 已过，请尽快"
     lines = [f"{s.name}：", "",
              f"截至目前，尚未收到贵单位{campaign.year}年度政府信息公开工作年度报告的填报模板。{deadline}"
              f"在附件的模板中填写，保存为 Excel 工作簿（.xlsx）后报送。"]
@@ -116,7 +126,7 @@ def missing_message(campaign: Campaign, s: UnitStatus, impostors: list) -> str:
 def errors_message(campaign: Campaign, s: UnitStatus, findings: list, received_at: str, annotated_name: str) -> str:
     errors = [f for f in findings if f["severity"] == "error"]
     warnings = [f for f in findings if f["severity"] == "warning"]
-    deadline = f"，并于 {campaign.deadline.isoformat()} 前重新报送" if campaign.deadline else "，并尽快重新报送"
+    deadline = f"，并于 {campaign.deadline.isoformat()} 前重新报送" if _ahead(campaign) else "，并尽快重新报送"
     lines = [f"{s.name}：", ""]
     if s.decision == "reject":
         lines.append(f"贵单位 {local_time(received_at)} 报送的{campaign.year}年度政府信息公开工作年度报告已被退回，"
@@ -131,9 +141,8 @@ def errors_message(campaign: Campaign, s: UnitStatus, findings: list, received_a
         if not group:
             continue
         lines += ["", f"{title}："]
-        for i, f in enumerate(group, start=1):
-            place = f"{f['sheet']}!{f['cell']}：" if f["sheet"] and f["cell"] else (f"{f['sheet']}：" if f["sheet"] else "")
-            lines.append(f"{i}. {place}{f['message']}")
+        for i, (_, place, message) in enumerate(grouped([finding_of(f) for f in group]), start=1):
+            lines.append(f"{i}. {place}：{message}" if place else f"{i}. {message}")
     return "\n".join(lines) + "\n"
 
 

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nianbao.errors import NianbaoError
+from nianbao.findings import Finding
 
 LEDGER_NAME = "ledger.sqlite"
 
@@ -231,6 +232,13 @@ class Ledger:
                                (sha256,)).fetchall()
 
 
+def finding_of(row: sqlite3.Row) -> Finding:
+    """A row of the findings table as the Finding it was stored from."""
+    return Finding(row["code"], row["severity"], row["message"], sheet=row["sheet"], cell=row["cell"],
+                   name=row["name"], table=row["tbl"], row=row["row_label"], column=row["column_label"],
+                   value=row["value"], expected=row["expected"])
+
+
 def _statements(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip()]
 
@@ -258,4 +266,4 @@ def dump(ledger: Ledger) -> dict[str, object]:
     return out
 
 
-__all__ = ["LEDGER_NAME", "Ledger", "MIGRATIONS", "SCHEMA_VERSION", "dump", "now"]
+__all__ = ["LEDGER_NAME", "Ledger", "MIGRATIONS", "SCHEMA_VERSION", "dump", "finding_of", "now"]

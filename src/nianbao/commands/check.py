@@ -88,41 +88,12 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(EXIT_INVALID if report.errors else EXIT_OK)
 
 
-#: From this many findings of one code on one sheet, the terminal shows them as one row
-#: (a half-filled table gives a BLANK per cell); --json and the annotated copy keep every one.
-GROUP_AT = 6
-GROUP_LISTED = 10
-#: Codes whose findings say the same thing cell after cell (narrative parts each say their own).
-GROUPED_CODES = frozenset({"BLANK", "TYPES", "NUMBER-CORRECTED", "CELL-NOT-FOUND", "DRIFT-FORMULA-REPLACED",
-                           "DRIFT-FORMULA-CHANGED", "DRIFT-NAME-MISSING", "DRIFT-VALIDATION-MISSING", "DRIFT-CELL-MOVED"})
-
-
-def grouped(findings) -> list[tuple[object, str, str]]:
-    """(first finding, place, message) rows: findings of one code on one sheet are one row once
-    there are ``GROUP_AT`` of them, naming the first cells and how many there are."""
-    from collections import Counter
-
-    counts = Counter((f.code, f.sheet) for f in findings if f.cell and f.code in GROUPED_CODES)
-    rows, done = [], set()
-    for f in findings:
-        key = (f.code, f.sheet)
-        if counts[key] < GROUP_AT:
-            rows.append((f, f.place or "", f.message))
-        elif key not in done:
-            done.add(key)
-            cells = [g.cell for g in findings if (g.code, g.sheet) == key and g.cell]
-            shown = "、".join(cells[:GROUP_LISTED]) + ("等" if len(cells) > GROUP_LISTED else "")
-            rows.append((f, f"{f.place} 等 {len(cells)} 处",
-                         f"{f.message}（同类问题在本工作表共 {len(cells)} 处：{shown}）"))
-    return rows
-
-
 def render_reports(reports) -> None:
     """Findings grouped by file (one rich table each), then a one-line summary."""
     from rich.console import Console
     from rich.table import Table
 
-    from nianbao.findings import SEVERITY_TEXT
+    from nianbao.findings import SEVERITY_TEXT, grouped
 
     console = Console(highlight=False, soft_wrap=False)
     for report in reports:
