@@ -301,3 +301,17 @@ def test_help_has_examples(capsys):
     for command in ("send", "remind", "fetch"):
         assert main(["campaign", command, "--help"]) == 0
         assert f"示例：nianbao campaign {command}" in capsys.readouterr().out
+
+
+def test_send_over_starttls_with_a_ca_file_beside_the_campaign(seed, tmp_path, tls_certs):
+    from nianbao.errors import NianbaoError
+
+    camp = copy_campaign(seed, tmp_path)
+    shutil.copy(tls_certs.ca, camp / "政务邮箱根证书.pem")
+    with smtp_server(tls="starttls", certs=tls_certs) as server:
+        configure(camp, server, security="starttls", ca_file="政务邮箱根证书.pem")
+        sent = send_templates(camp, units=["P01"], password=server.password)
+        assert [(u.code, u.outcome) for u in sent.units] == [("P01", "sent")] and len(server.messages) == 1
+        configure(camp, server, security="starttls", ca_file="没有这个文件.pem")
+        with pytest.raises(NianbaoError, match="ca_file.*没有这个文件.pem"):
+            send_templates(camp, units=["P02"], password=server.password)

@@ -229,6 +229,8 @@ sender = ""             # 发件人地址
 sender_name = ""        # 发件人名称，例如：某某市人民政府办公室
 # 密码从环境变量读取（或运行时输入），不写在文件里
 password_env = "NIANBAO_MAIL_PASSWORD"
+# 邮件服务器的证书不被本机信任时（单位自建证书），填写其根证书文件的路径
+ca_file = ""
 # 收信（IMAP）
 imap_host = ""
 imap_port = 993

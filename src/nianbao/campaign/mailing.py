@@ -93,7 +93,10 @@ def mail_settings(campaign: Campaign) -> MailSettings:
         raise NianbaoError(f"{where} 中不能写密码：请用环境变量 password_env")
 
     def pick(keys: dict[str, str]) -> dict[str, object]:
-        return {target: table[key] for key, target in keys.items() if key in table and table[key] != ""}
+        picked = {target: table[key] for key, target in keys.items() if key in table and table[key] != ""}
+        if isinstance(picked.get("ca_file"), str):  # a relative path is read from the campaign folder
+            picked["ca_file"] = str(campaign.dir / Path(picked["ca_file"]).expanduser())
+        return picked
 
     smtp_table = pick(_SMTP_KEYS)
     smtp = SmtpSettings.from_mapping(smtp_table, where) if smtp_table.get("host") else None

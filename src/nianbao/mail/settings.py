@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from nianbao.errors import NianbaoError
 
@@ -41,6 +42,8 @@ def settings_fields(cls: type, data: Mapping[str, object], where: str,
     for key, value in out.items():
         if key not in ("port", "timeout") and not isinstance(value, str):
             raise NianbaoError(f"{where} 的 {key} 应为文字（用引号括起来）")
+    if out.get("ca_file") and not Path(str(out["ca_file"])).is_file():
+        raise NianbaoError(f"{where} 的 ca_file 指向的证书文件不存在：{out['ca_file']}")
     return out
 
 
