@@ -53,16 +53,7 @@ def register(app: typer.Typer) -> None:
         files = expand_paths(paths)
         if not files:
             raise NianbaoError("没有找到要核对的文件")
-        reports = [check_file(f, previous) for f in files]
-        if as_json:
-            from nianbao.findings import to_json
-
-            typer.echo(to_json([r.to_json() for r in reports]))
-        else:
-            render_reports(reports)
-        if any(r.unreadable for r in reports):
-            raise typer.Exit(EXIT_USAGE)
-        raise typer.Exit(EXIT_INVALID if any(r.errors for r in reports) else EXIT_OK)
+        finish(reports=[check_file(f, previous) for f in files], as_json=as_json)
 
     @app.command("annotate")
     def annotate_command(
@@ -86,6 +77,19 @@ def register(app: typer.Typer) -> None:
         report = annotate(path, output, previous)
         typer.echo(f"已写出 {output}：{report.errors} 个错误，{report.warnings} 个警告")
         raise typer.Exit(EXIT_INVALID if report.errors else EXIT_OK)
+
+
+def finish(reports, as_json: bool) -> None:
+    """Print file reports (JSON or tables) and stop with check's exit code (audit shares it)."""
+    if as_json:
+        from nianbao.findings import to_json
+
+        typer.echo(to_json([r.to_json() for r in reports]))
+    else:
+        render_reports(reports)
+    if any(r.unreadable for r in reports):
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_INVALID if any(r.errors for r in reports) else EXIT_OK)
 
 
 def render_reports(reports) -> None:

@@ -8,8 +8,6 @@ from typing import Annotated, Optional
 
 import typer
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_command)
@@ -78,16 +76,9 @@ def audit_command(
     files = _expand(reports)
     if not files:
         raise NianbaoError("没有找到要审核的报告")
-    results = [audit(f) for f in files]
-    if as_json:
-        from nianbao.findings import to_json
+    from nianbao.commands.check import finish
 
-        typer.echo(to_json([r.to_json() for r in results]))
-    else:
-        _render(results)
-    if any(r.unreadable for r in results):
-        raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(EXIT_INVALID if any(r.errors for r in results) else EXIT_OK)
+    finish([audit(f) for f in files], as_json)
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -95,9 +86,3 @@ def _expand(paths: list[Path]) -> list[Path]:
 
     return expand_paths(paths)
 
-
-def _render(results) -> None:
-    """The same grouped tables as ``nianbao check``."""
-    from nianbao.commands.check import render_reports
-
-    render_reports(results)
