@@ -290,8 +290,8 @@ def _recalculation(reading: Reading, findings: list[Finding]) -> None:
         cached = parse_number(reading.cached.get((loc.sheet, loc.cell))).value
         computed = values.get(cell_id) or Decimal(0)
         if (cached if cached is not None else Decimal(0)) != computed:
-            stale.append(f"{loc.sheet}!{loc.cell}（保存的是 {fmt_number(cached) if cached is not None else '空'}，"
-                         f"应为 {fmt_number(computed)}）")
+            saved = f"保存的是 {fmt_number(cached)}" if cached is not None else "保存时为空白"
+            stale.append(f"{loc.sheet}!{loc.cell}（{saved}，应为 {fmt_number(computed)}）")
     for rule in fmt.rules:
         loc = sub.locations.get(f"check.{rule.key}")
         if loc is None:
