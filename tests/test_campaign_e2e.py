@@ -176,6 +176,13 @@ def test_merge_sums_exactly_the_right_units(world):
     for ws in wb.worksheets:  # every sheet names the units left out
         texts = [v for row in ws.iter_rows(max_row=3, values_only=True) for v in row if isinstance(v, str)]
         assert any(first_missing in t for t in texts), ws.title
+    from nianbao.layout import table_layout
+
+    for table in fmt.tables.values():  # long row labels wrap into rows tall enough for them
+        heights = wb[table.sheet].row_dimensions
+        assert all(abs(heights[r + 1].height - h) < 1 for r, h in table_layout(table).row_heights().items() if r != 1)
+    side = wb["各单位数据"]
+    assert side.print_title_rows == "$3:$3" and side.page_setup.orientation == "landscape"
     html = result.outputs["html"].read_text(encoding="utf-8")
     assert first_missing in html and "未纳入汇总" in html
     import docx

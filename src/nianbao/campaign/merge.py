@@ -23,7 +23,7 @@ from nianbao.campaign.status import latest_accepted, latest_valid, unit_statuses
 from nianbao.check import validate
 from nianbao.findings import Finding
 from nianbao.format.model import Format
-from nianbao.layout import table_layout
+from nianbao.layout import table_layout, text_lines
 from nianbao.submission import Submission
 from nianbao.template import compute_derived
 
@@ -165,29 +165,40 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
                     ws.write_blank(box.row, box.col, None, style)
                 else:
                     ws.write(box.row, box.col, text, style)
+            for row, height in layout.row_heights().items():  # long labels wrap, as on the template
+                ws.set_row(row, height)
             ws.merge_range(1, 0, 1, layout.ncols - 1, f"{title}。{note}", st["note"])
             ws.set_row(1, 36)
             ws.set_landscape()
             ws.set_paper(9)
             ws.fit_to_pages(1, 0)
         side = wb.add_worksheet("各单位数据")
-        side.write(0, 0, f"{title}：各单位数据。{note}", st["note"])
         heads = ["表", "行", "列", "单元格"] + [f"{i.name}（{i.code}）" for i in result.included] + ["合计"]
-        for col, text in enumerate(heads):
+        widths = [6, 40, 16, 30] + [12] * (len(heads) - 4)
+        _banner(side, f"{title}：各单位数据。{note}", sum(widths[:8]), len(heads) - 1, st["note"])
+        for col, (text, width) in enumerate(zip(heads, widths)):
             side.write(2, col, text, st["header"])
-            side.set_column(col, col, 14 if col < 4 else 12)
+            side.set_column(col, col, width)
+        side.set_row(2, max(20.0, max(text_lines(h, 12) for h in heads[4:]) * 15.0) if heads[4:] else 20.0)
         unit_values = [compute_derived(fmt, dict(i.values)) for i in result.included]
         for row, cell in enumerate(fmt.cells.values(), start=3):
-            side.write(row, 0, fmt.tables[cell.table].short, st["label"])
-            side.write(row, 1, cell.row.display, st["label"])
-            side.write(row, 2, cell.column.label, st["label"])
-            side.write(row, 3, cell.id, st["label"])
+            labels = (fmt.tables[cell.table].short, cell.row.display, cell.column.label, cell.id)
+            for col, text in enumerate(labels):
+                side.write(row, col, text, st["label"])
+            side.set_row(row, max(text_lines(t, w) for t, w in zip(labels, widths)) * 15.0 + 3)
             for col, values in enumerate(unit_values, start=4):
                 _number(side, row, col, values.get(cell.id), st["cell"])
             _number(side, row, 4 + len(unit_values), result.total.get(cell.id), st["cell"])
         side.freeze_panes(3, 4)
+        side.set_landscape()
+        side.set_paper(9)
+        side.repeat_rows(2)
+        side.repeat_columns(0, 3)
+        if len(heads) <= 12:  # a few units fit across one page; with many, pages follow across, labels repeat
+            side.fit_to_pages(1, 0)
         left = wb.add_worksheet("未纳入的单位")
-        left.write(0, 0, note, st["note"])
+        _print_across(left)
+        _banner(left, note, 14 + 32 + 12 + 30, 3, st["note"])
         for col, (text, width) in enumerate(zip(("单位编码", "单位名称", "状态", "原因"), (14, 32, 12, 30))):
             left.write(2, col, text, st["header"])
             left.set_column(col, col, width)
@@ -195,8 +206,9 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
             for col, text in enumerate((m.code, m.name, m.state, m.reason)):
                 left.write(row, col, text, st["label"])
         checks = wb.add_worksheet("汇总校验")
-        checks.write(0, 0, f"汇总数据重新校验：{'全部通过' if not result.findings else f'{len(result.findings)} 项未通过'}。"
-                           f"{note}", st["note"])
+        _print_across(checks)
+        _banner(checks, f"汇总数据重新校验：{'全部通过' if not result.findings else f'{len(result.findings)} 项未通过'}。"
+                        f"{note}", 8 + 18 + 24 + 90, 3, st["note"])
         for col, (text, width) in enumerate(zip(("级别", "规则", "位置", "说明"), (8, 18, 24, 90))):
             checks.write(2, col, text, st["header"])
             checks.set_column(col, col, width)
@@ -207,6 +219,18 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
         wb.close()
 
     return atomic_write(out, write)
+
+
+def _print_across(ws) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+
+
+def _banner(ws, text: str, width: float, last_col: int, style) -> None:
+    """A note across the top of a sheet, tall enough for its lines."""
+    ws.merge_range(0, 0, 0, max(last_col, 1), text, style)
+    ws.set_row(0, text_lines(text, width) * 15.0 + 6)
 
 
 def _number(ws, row: int, col: int, value: Decimal | None, style) -> None:
