@@ -157,7 +157,8 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         ws = wb.add_worksheet("报送情况")
         counts = "，".join(f"{s} {report.count(s)}" for s in STATES)
         deadline = f"截止日期 {report.deadline.isoformat()}；" if report.deadline else ""
-        ws.write(0, 0, f"{campaign.title}（{campaign.year} 年度）报送情况", title)
+        heading = campaign.title if str(campaign.year) in campaign.title else f"{campaign.title}（{campaign.year} 年度）"
+        ws.write(0, 0, f"{heading}报送情况", title)
         ws.write(1, 0, f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 "
                        f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}")
         headers = ("序号", "单位编码", "单位名称", "上级单位", "状态", "收到版本数", "最近报送时间", "是否按时",
