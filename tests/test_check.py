@@ -158,3 +158,48 @@ def test_json_finding_has_exactly_the_issue_keys(good, tmp_path, fmt2021):
     assert all(tuple(f.to_json()) == JSON_KEYS for f in report.findings)
     assert set(report.to_json()) == {"path", "format", "edition", "unit", "year", "valid", "errors", "warnings",
                                      "findings"}
+
+
+def _copies(tmp_path, good, n: int) -> list[Path]:
+    paths = []
+    for i in range(n):
+        paths.append(tmp_path / f"{i:02d}.xlsx")
+        paths[-1].write_bytes(good[1].read_bytes())
+    (tmp_path / "03.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)  # an .xls in disguise
+    return paths
+
+
+def test_many_files_are_checked_on_several_cores_in_order(tmp_path, good):
+    from nianbao.check import check_files
+
+    paths = _copies(tmp_path, good, 10)
+    seen = []
+    parallel = check_files(paths, workers=2, progress=lambda done, total: seen.append((done, total)))
+    serial = check_files(paths, workers=1)
+    assert [r.path for r in parallel] == paths
+    assert [(r.valid, r.unreadable_code, codes(r)) for r in parallel] == \
+        [(r.valid, r.unreadable_code, codes(r)) for r in serial]
+    assert parallel[3].unreadable and parallel[0].valid
+    assert seen[-1] == (10, 10) and len(seen) == 10
+
+
+def test_a_worker_that_dies_does_not_stop_the_batch(tmp_path, good, monkeypatch):
+    import os
+
+    import nianbao.check
+
+    parent, real = os.getpid(), nianbao.check.check_file
+
+    def dies_in_a_worker(path, previous=None):
+        if Path(path).name == "05.xlsx":
+            if os.getpid() != parent:
+                os._exit(3)  # as a crash in a C library would
+            raise RuntimeError("坏文件")
+        return real(path, previous)
+
+    monkeypatch.setattr(nianbao.check, "check_file", dies_in_a_worker)  # forked workers inherit it
+    paths = _copies(tmp_path, good, 10)
+    reports = nianbao.check.check_files(paths, workers=2)
+    assert [r.path for r in reports] == paths
+    assert reports[5].unreadable_code == "FILE-UNREADABLE" and "坏文件" in reports[5].unreadable
+    assert all(r.valid for i, r in enumerate(reports) if i not in (3, 5))

@@ -7,8 +7,12 @@ report with ``unreadable`` set, never an exception, so one file never stops a ba
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -114,6 +118,61 @@ def check_file(path: Path, previous: Path | None = None) -> FileReport:
     findings = drift.detect(reading) + validate(reading.submission, prev_sub)
     order = {s: i for i, s in enumerate(drift.expected_sheets(reading.format))}
     return FileReport(path, reading.submission, sorted(findings, key=lambda f: sort_key(f, order)))
+
+
+#: From this many files ``check_files`` uses several processes (starting them costs ~0.2 s).
+PARALLEL_FROM = 8
+
+
+def check_files(paths: list[Path], previous: Path | None = None, workers: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[FileReport]:
+    """``check_file`` for every path, reports in the same order; with many files, on several
+    cores. ``progress(done, total)`` is called as files finish. A file whose check fails in an
+    unforeseen way becomes an unreadable report, so one file never stops the batch."""
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    total, reports = len(paths), {}
+    if workers > 1 and total >= PARALLEL_FROM:
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_check_one, p, previous): i for i, p in enumerate(paths)}
+                for future in as_completed(futures):
+                    reports[futures[future]] = _outcome(paths[futures[future]], future)
+                    if progress:
+                        progress(len(reports), total)
+        except BrokenProcessPool:
+            pass  # a worker died: the files not yet reported are checked here, one by one
+    for i, path in enumerate(paths):
+        if i not in reports:
+            reports[i] = _guarded(path, previous)
+            if progress:
+                progress(len(reports), total)
+    return [reports[i] for i in range(total)]
+
+
+def _check_one(path: Path, previous: Path | None) -> FileReport:
+    return check_file(path, previous)  # looked up in the worker, so a worker runs this module's check_file
+
+
+def _outcome(path: Path, future) -> FileReport:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise
+    except Exception as err:  # a bug met by this file: report it, go on with the others
+        return _failed(path, err)
+
+
+def _guarded(path: Path, previous: Path | None) -> FileReport:
+    try:
+        return check_file(path, previous)
+    except Exception as err:
+        return _failed(path, err)
+
+
+def _failed(path: Path, err: Exception) -> FileReport:
+    message = f"{path}：核对这个文件时出错（{type(err).__name__}：{err}），请把文件发给维护人员"
+    return FileReport(path, None, [Finding("FILE-UNREADABLE", "error", message)], unreadable=message,
+                      unreadable_code="FILE-UNREADABLE")
 
 
 def _unreadable(path: Path, err: NianbaoError, about_previous: bool = False) -> FileReport:

@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
         示例：nianbao check 收件箱/ --previous 去年/张巷镇.xlsx
         """
-        from nianbao.check import check_file
+        from nianbao.check import check_files
         from nianbao.errors import NianbaoError
 
         if previous is not None and not previous.is_file():
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         files = expand_paths(paths)
         if not files:
             raise NianbaoError("没有找到要核对的文件")
-        finish(reports=[check_file(f, previous) for f in files], as_json=as_json)
+        finish(reports=check_files(files, previous, progress=progress_bar(len(files))), as_json=as_json)
 
     @app.command("annotate")
     def annotate_command(
@@ -77,6 +77,27 @@ def register(app: typer.Typer) -> None:
         report = annotate(path, output, previous)
         typer.echo(f"已写出 {output}：{report.errors} 个错误，{report.warnings} 个警告")
         raise typer.Exit(EXIT_INVALID if report.errors else EXIT_OK)
+
+
+def progress_bar(total: int):
+    """A ``progress(done, total)`` drawing a bar on stderr for long runs at a terminal, else None."""
+    import sys
+
+    if total < 20 or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    task = bar.add_task("核对中", total=total)
+    bar.start()
+
+    def step(done: int, _total: int) -> None:
+        bar.update(task, completed=done)
+        if done >= _total:
+            bar.stop()
+
+    return step
 
 
 def finish(reports, as_json: bool) -> None:
