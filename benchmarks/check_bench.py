@@ -71,6 +71,14 @@ def main() -> None:
                 seconds, errors, peak = _run(fn, files, procs)
                 print(f"{label:28s} {procs} proc: {n / seconds:6.2f} files/s  ({seconds:6.1f} s, "
                       f"peak RSS/worker {peak / 1024:.0f} MB, files with errors: {errors if fn is _check else '-'})")
+        from nianbao.check import check_files  # what `nianbao check FOLDER` runs, reports back in order
+
+        start = time.perf_counter()
+        reports = check_files([Path(f) for f in files], workers=2)
+        seconds = time.perf_counter() - start
+        print(f"{'check_files (nianbao check)':28s} 2 proc: {n / seconds:6.2f} files/s  ({seconds:6.1f} s, "
+              f"main process peak RSS {_peak_kb() / 1024:.0f} MB, files with errors: "
+              f"{sum(1 for r in reports if r.errors)})")
 
 
 if __name__ == "__main__":
