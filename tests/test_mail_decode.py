@@ -70,3 +70,13 @@ def test_message_without_attachment_has_none():
     raw = b"From: a@example.cn\r\nSubject: =?utf-8?b?" + b64("已收到", "utf-8") + b"?=\r\n\r\nok\r\n"
     parsed = parse_message(raw)
     assert parsed.subject == "已收到" and parsed.attachments == [] and parsed.sender_address == "a@example.cn"
+
+
+def test_a_signature_picture_in_the_body_is_not_an_attachment():
+    logo = (b"--XX\r\nContent-Type: image/png; name=\"image001.png\"\r\nContent-ID: <image001.png@01DA>\r\n"
+            b"Content-Disposition: inline; filename=\"image001.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.b64encode(b"\x89PNG logo") + b"\r\n")
+    raw = message(b'attachment; filename="a.xlsx"').replace(b"--XX--", logo + b"--XX--")
+    assert [a.filename for a in parse_message(raw).attachments] == ["a.xlsx"]
+    sent_as_file = raw.replace(b"inline; filename=\"image001.png\"", b"attachment; filename=\"image001.png\"")
+    assert [a.filename for a in parse_message(sent_as_file).attachments] == ["a.xlsx", "image001.png"]

@@ -86,6 +86,8 @@ def is_attachment(part: Message) -> bool:
     disposition = _raw_header(part, "Content-Disposition").split(";")[0].strip().lower()
     if disposition == "attachment":
         return True
+    if part.get_content_maintype() == "image" and _raw_header(part, "Content-ID"):
+        return False  # a picture the HTML body shows (a signature logo), not a file sent
     if _params(part).get("filename") is not None or _params(part, "Content-Type").get("name") is not None:
         return True
     # Inline text is the body; any other inline leaf (a workbook sent "inline") is a file.
