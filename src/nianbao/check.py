@@ -29,10 +29,10 @@ from nianbao.sniff import CODES as FILE_CODES
 from nianbao.submission import Submission
 from nianbao.template import active_rules
 
-BLANK = register("BLANK", "error", "填报单元格空白（空白视为未填写，没有发生的应填 0）")
+BLANK = register("BLANK", "error", "填报单元格空白（空白视为未填写，没有发生的应填 0）", per_cell=True)
 TABLE_BLANK = register("TABLE-BLANK", "error", "整张表没有填写")
-TYPES = register("TYPES", "error", "填写的不是所要求的数字（非负整数、金额）")
-NUMBER_CORRECTED = register("NUMBER-CORRECTED", "warning", "数字的写法不规范，已自动更正后读取（全角、空格、千位分隔符、文本格式）")
+TYPES = register("TYPES", "error", "填写的不是所要求的数字（非负整数、金额）", per_cell=True)
+NUMBER_CORRECTED = register("NUMBER-CORRECTED", "warning", "数字的写法不规范，已自动更正后读取（全角、空格、千位分隔符、文本格式）", per_cell=True)
 TOWN_REGULATIONS = register("TOWN-REGULATIONS", "warning", "乡镇、街道填报了规章（乡镇、街道无权制定规章）")
 PREVIOUS_MISMATCH = register("PREVIOUS-MISMATCH", "warning", "--previous 指定的上年文件不是同一单位的上一年度报告")
 for _code, _text in FILE_CODES.items():

@@ -9,6 +9,7 @@ registered when a format's rules are checked.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -59,10 +60,16 @@ SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
 
 # code -> (severity, one-line description); the rule ids of the format are codes too.
 CODES: dict[str, tuple[Severity, str]] = {}
+#: Codes registered ``per_cell``.
+PER_CELL_CODES: set[str] = set()
 
 
-def register(code: str, severity: Severity, description: str) -> str:
+def register(code: str, severity: Severity, description: str, *, per_cell: bool = False) -> str:
+    """Add a code to the catalogue. ``per_cell``: its findings say the same thing cell after
+    cell (a blank, a typed-over total), so what people read groups them (see ``grouped``)."""
     CODES[code] = (severity, description)
+    if per_cell:
+        PER_CELL_CODES.add(code)
     return code
 
 
@@ -127,17 +134,12 @@ def _refs(rule):
 #: --json and the annotated workbook keep every one.
 GROUP_AT = 6
 GROUP_LISTED = 10
-#: Codes whose findings say the same thing cell after cell (narrative parts each say their own).
-GROUPED_CODES = frozenset({"BLANK", "TYPES", "NUMBER-CORRECTED", "CELL-NOT-FOUND", "DRIFT-FORMULA-REPLACED",
-                           "DRIFT-FORMULA-CHANGED", "DRIFT-NAME-MISSING", "DRIFT-VALIDATION-MISSING", "DRIFT-CELL-MOVED"})
 
 
 def grouped(findings: list[Finding]) -> list[tuple[Finding, str, str]]:
     """(first finding, place, message) items: findings of one code on one sheet become one item
     once there are ``GROUP_AT`` of them, naming the first cells and how many there are."""
-    from collections import Counter
-
-    counts = Counter((f.code, f.sheet) for f in findings if f.cell and f.code in GROUPED_CODES)
+    counts = Counter((f.code, f.sheet) for f in findings if f.cell and f.code in PER_CELL_CODES)
     rows, done = [], set()
     for f in findings:
         key = (f.code, f.sheet)

@@ -69,6 +69,7 @@ NARRATIVE_NUMBERS_TABLE: tuple[NumberPhrase, ...] = (
     NumberPhrase("撤回申请", r"撤回" + _GAP % 10 + r"(\d+)\s*件", (("t3.other_handling.total",),), at_most=True),
 )
 
+
 @dataclass(frozen=True)
 class CaseClaim:
     """A claim the narrative makes about table 四: where it matches, the cells of each group the
@@ -149,16 +150,23 @@ def _required(sub: Submission) -> list[Finding]:
     return findings
 
 
-def _placeholders(sub: Submission) -> list[Finding]:
-    findings = []
+def _first_matches(sub: Submission, pattern: re.Pattern, normalise: bool = False):
+    """(narrative, text, first match) for every narrative part where ``pattern`` occurs."""
     for narrative in sub.format.narratives:
         text = sub.narratives.get(narrative.id) or ""
-        match = _PLACEHOLDER.search(text)
+        text = normalise_text(text) if normalise else text
+        match = pattern.search(text)
         if match:
-            findings.append(Finding(PLACEHOLDERS, "error",
-                                    f"正文“{_title(sub, narrative)}”中留有模板占位符“{match.group(0)}”"
-                                    f"（…{_context(text, match.start(), match.end())}…）。请替换为实际内容。",
-                                    value=match.group(0), **_where(sub, narrative)))
+            yield narrative, text, match
+
+
+def _placeholders(sub: Submission) -> list[Finding]:
+    findings = []
+    for narrative, text, match in _first_matches(sub, _PLACEHOLDER):
+        findings.append(Finding(PLACEHOLDERS, "error",
+                                f"正文“{_title(sub, narrative)}”中留有模板占位符“{match.group(0)}”"
+                                f"（…{_context(text, match.start(), match.end())}…）。请替换为实际内容。",
+                                value=match.group(0), **_where(sub, narrative)))
     for fld in sub.format.unit_fields:
         text = sub.unit.get(fld.id, "")
         match = _PLACEHOLDER.search(text)
@@ -259,7 +267,7 @@ def _case_claims(sub: Submission, values: dict[str, Decimal | None]) -> list[Fin
                 findings.append(Finding(NARRATIVE_CASES, "warning",
                                         f"正文“{_title(sub, narrative)}”中“{sentence}”与表四不符：表四{shown}"
                                         f"{f'（{place}）' if place else ''}。请核对正文或表格。",
-                                        **_where(sub, narrative) | {"table": fmt.tables["t4"].heading},
+                                        **_where(sub, narrative) | {"table": fmt.tables[fmt.cells[found[0][0]].table].heading},
                                         value=claim.what, expected=shown))
     return findings
 
@@ -269,16 +277,11 @@ def _case_label(fmt: Format, cell_id: str) -> str:
 
 
 def _cover_letter(sub: Submission) -> list[Finding]:
-    findings = []
-    for narrative in sub.format.narratives:
-        text = normalise_text(sub.narratives.get(narrative.id) or "")
-        match = _COVER_LETTER.search(text)
-        if match:
-            findings.append(Finding(COVER_LETTER, "warning",
-                                    f"正文“{_title(sub, narrative)}”中有“{match.group(0)}”（…{_context(text, match.start(), match.end())}…），"
-                                    f"像是给上级的报送函。公开的应是年度报告本身，请删去报送用语。",
-                                    value=match.group(0), **_where(sub, narrative)))
-    return findings
+    return [Finding(COVER_LETTER, "warning",
+                    f"正文“{_title(sub, narrative)}”中有“{match.group(0)}”（…{_context(text, match.start(), match.end())}…），"
+                    f"像是给上级的报送函。公开的应是年度报告本身，请删去报送用语。",
+                    value=match.group(0), **_where(sub, narrative))
+            for narrative, text, match in _first_matches(sub, _COVER_LETTER, normalise=True)]
 
 
 def _sentence(text: str, start: int, end: int) -> str:
