@@ -45,3 +45,18 @@ def test_init_creates_nothing_from_a_bad_list(tmp_path):
         init_campaign(tmp_path / "camp", 2024, path)
     assert not (tmp_path / "camp").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["units.csv"]
+
+
+def test_status_in_a_narrow_terminal_folds_long_unit_names(tmp_path, capsys, monkeypatch):
+    from nianbao.cli import main
+
+    name = "丰城市人力资源和社会保障局（丰城市医疗保障局）"
+    units = _csv(tmp_path, f"code,name,email\nA01,{name},a@example.cn\n")
+    assert main(["campaign", "init", str(tmp_path / "camp"), "--year", "2025", "--units", str(units)]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["campaign", "status", str(tmp_path / "camp")]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    cells = [line.split("│")[2].strip() for line in out.splitlines() if line.count("│") > 2]
+    assert "".join(cells) == name  # the whole name, over several lines

@@ -170,18 +170,19 @@ def _guarded(path: Path, previous: Path | None) -> FileReport:
 
 
 def _failed(path: Path, err: Exception) -> FileReport:
-    message = f"{path}：核对这个文件时出错（{type(err).__name__}：{err}），请把文件发给维护人员"
-    return FileReport(path, None, [Finding("FILE-UNREADABLE", "error", message)], unreadable=message,
-                      unreadable_code="FILE-UNREADABLE")
+    return _unreadable_report(path, "FILE-UNREADABLE",
+                              f"{path}：核对这个文件时出错（{type(err).__name__}：{err}），请把文件发给维护人员")
 
 
 def _unreadable(path: Path, err: NianbaoError, about_previous: bool = False) -> FileReport:
     code = getattr(err, "code", "FILE-UNREADABLE")
     if code not in FILE_CODES and code not in ("NOT-TEMPLATE", "FILE-TOO-MANY-CELLS"):
         code = "FILE-UNREADABLE"
-    message = f"上年文件无法读取：{err}" if about_previous else str(err)
-    finding = Finding(code, "error", message)
-    return FileReport(path, None, [finding], unreadable=message, unreadable_code=code)
+    return _unreadable_report(path, code, f"上年文件无法读取：{err}" if about_previous else str(err))
+
+
+def _unreadable_report(path: Path, code: str, message: str) -> FileReport:
+    return FileReport(path, None, [Finding(code, "error", message)], unreadable=message, unreadable_code=code)
 
 
 # ----------------------------------------------------------------------------- numbers

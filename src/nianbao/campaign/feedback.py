@@ -111,9 +111,10 @@ def _ahead(campaign: Campaign) -> bool:
 
 
 def missing_message(campaign: Campaign, s: UnitStatus, impostors: list) -> str:
-    deadline = f"请于 {campaign.deadline.isoformat()} 前" if _ahead(campaign) else "请尽快"
-    if campaign.deadline and not _ahead(campaign):
-        deadline = f"报送期限 {campaign.deadline.isoformat()} 已过，请尽快"
+    if _ahead(campaign):
+        deadline = f"请于 {campaign.deadline.isoformat()} 前"
+    else:
+        deadline = f"报送期限 {campaign.deadline.isoformat()} 已过，请尽快" if campaign.deadline else "请尽快"
     lines = [f"{s.name}：", "",
              f"截至目前，尚未收到贵单位{campaign.year}年度政府信息公开工作年度报告的填报模板。{deadline}"
              f"在附件的模板中填写，保存为 Excel 工作簿（.xlsx）后报送。"]

@@ -169,9 +169,7 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
                 ws.set_row(row, height)
             ws.merge_range(1, 0, 1, layout.ncols - 1, f"{title}。{note}", st["note"])
             ws.set_row(1, 36)
-            ws.set_landscape()
-            ws.set_paper(9)
-            ws.fit_to_pages(1, 0)
+            _print_across(ws)
         side = wb.add_worksheet("各单位数据")
         heads = ["表", "行", "列", "单元格"] + [f"{i.name}（{i.code}）" for i in result.included] + ["合计"]
         widths = [6, 40, 16, 30] + [12] * (len(heads) - 4)
@@ -179,7 +177,7 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
         for col, (text, width) in enumerate(zip(heads, widths)):
             side.write(2, col, text, st["header"])
             side.set_column(col, col, width)
-        side.set_row(2, max(20.0, max(text_lines(h, 12) for h in heads[4:]) * 15.0) if heads[4:] else 20.0)
+        side.set_row(2, max(text_lines(h, w) for h, w in zip(heads, widths)) * 15.0 + 3)
         unit_values = [compute_derived(fmt, dict(i.values)) for i in result.included]
         for row, cell in enumerate(fmt.cells.values(), start=3):
             labels = (fmt.tables[cell.table].short, cell.row.display, cell.column.label, cell.id)
@@ -190,12 +188,10 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
                 _number(side, row, col, values.get(cell.id), st["cell"])
             _number(side, row, 4 + len(unit_values), result.total.get(cell.id), st["cell"])
         side.freeze_panes(3, 4)
-        side.set_landscape()
-        side.set_paper(9)
         side.repeat_rows(2)
         side.repeat_columns(0, 3)
-        if len(heads) <= 12:  # a few units fit across one page; with many, pages follow across, labels repeat
-            side.fit_to_pages(1, 0)
+        # A few units fit across one page; with many, pages follow across and the labels repeat.
+        _print_across(side, one_page_wide=len(heads) <= 12)
         left = wb.add_worksheet("未纳入的单位")
         _print_across(left)
         _banner(left, note, 14 + 32 + 12 + 30, 3, st["note"])
@@ -221,10 +217,12 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
     return atomic_write(out, write)
 
 
-def _print_across(ws) -> None:
+def _print_across(ws, one_page_wide: bool = True) -> None:
+    """A4 landscape, as wide as one page unless that would make the print unreadable."""
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    if one_page_wide:
+        ws.fit_to_pages(1, 0)
 
 
 def _banner(ws, text: str, width: float, last_col: int, style) -> None:

@@ -113,9 +113,11 @@ def status_command(
 
     colours = {"未提交": "dim", "有错误": "red", "仅有警告": "yellow", "已通过": "green", "已确认": "bold green"}
     table = Table()
-    for title in ("编码", "单位", "状态", "版本", "最近报送", "按时", "错误", "警告"):  # names fold, never cut
-        table.add_column(title, overflow="fold", min_width=10 if title == "单位" else None, ratio=1 if title == "单位"
-                         else None, no_wrap=title in ("编码", "状态", "版本", "错误", "警告"))
+    short = {"no_wrap": True}
+    folding = {"overflow": "fold"}  # long unit names fold, never cut
+    for title, options in (("编码", short), ("单位", {**folding, "min_width": 10, "ratio": 1}), ("状态", short),
+                           ("版本", short), ("最近报送", folding), ("按时", folding), ("错误", short), ("警告", short)):
+        table.add_column(title, **options)
     for u in report.units:
         table.add_row(u.code, u.name, f"[{colours[u.state]}]{u.state}[/]", str(u.versions), local_time(u.latest_at),
                       u.timeliness, str(u.errors), str(u.warnings))
