@@ -130,3 +130,14 @@ def test_pasted_over_validation_is_reported_at_the_cell(good):
 
     edit_part(path, sheet_part(path, T3), drop_validation)
     assert ("DRIFT-VALIDATION-MISSING", "D6") in found(path)
+
+
+def test_a_total_saved_without_any_result_is_named_as_blank(tmp_path, fmt2021):
+    import openpyxl
+
+    path = make_template(fmt2021, UNIT, 2021, tmp_path / "t.xlsx").path
+    wb = openpyxl.load_workbook(path)  # openpyxl saves formulas without their results
+    wb[T3]["D6"] = 5
+    wb.save(path)
+    (stale,) = [f for f in check_file(path).findings if f.code == "NOT-RECALCULATED"]
+    assert "J6（保存时为空白，应为 5）" in stale.message
