@@ -63,7 +63,10 @@ def collect_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from rich.markup import escape
+
     from nianbao.campaign.collect import collect
+    from nianbao.safetext import terminal
 
     if imap:
         # The same path as `campaign fetch`; folders given beside --imap are collected after it.
@@ -84,13 +87,13 @@ def collect_command(
         task = progress.add_task("", total=None)
 
         def step(outcome) -> None:
-            progress.update(task, advance=1, description=outcome.name[:30])
+            progress.update(task, advance=1, description=escape(terminal(outcome.name[:30])))
 
         report = collect(directory, list(sources), workers, step)
     typer.echo(f"新版本 {report.count('new')} 份，重复 {report.count('duplicate')} 份，已收过 {report.count('skipped')} 份，"
                f"无法识别 {report.count('unidentified')} 份，拒收 {report.count('refused')} 份")
     for item in report.problems:
-        typer.echo(f"  - {item.source} {item.name}：{item.problem}", err=True)
+        typer.echo(terminal(f"  - {item.source} {item.name}：{item.problem}"), err=True)
 
 
 @campaign_app.command("status")
