@@ -21,20 +21,20 @@ from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, f
 from nianbao.submission import Submission
 from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
 
-SHEET_MISSING = register("DRIFT-SHEET-MISSING", "error", "模板中的工作表被删除")
-SHEET_RENAMED = register("DRIFT-SHEET-RENAMED", "warning", "模板中的工作表被改名")
-SHEET_ADDED = register("DRIFT-SHEET-ADDED", "warning", "工作簿中多了模板没有的工作表")
-UNPROTECTED = register("DRIFT-UNPROTECTED", "warning", "工作表保护被取消")
-STRUCTURE_UNLOCKED = register("DRIFT-STRUCTURE-UNLOCKED", "warning", "工作簿结构保护被取消")
-FORMULA_REPLACED = register("DRIFT-FORMULA-REPLACED", "warning", "自动计算的单元格（合计、检查）被直接填了数字或文字", per_cell=True)
-FORMULA_CHANGED = register("DRIFT-FORMULA-CHANGED", "warning", "自动计算的公式被改动", per_cell=True)
-CELL_MOVED = register("DRIFT-CELL-MOVED", "warning", "填报单元格的位置与模板不同（插入或删除了行列）", per_cell=True)
-NAME_MISSING = register("DRIFT-NAME-MISSING", "warning", "单元格的定义名称丢失，已按原位置和标签读取", per_cell=True)
-CELL_NOT_FOUND = register("CELL-NOT-FOUND", "error", "找不到填报单元格（定义名称丢失且原位置的标签不符）", per_cell=True)
-OLD_TEMPLATE = register("DRIFT-OLD-TEMPLATE", "warning", "使用了旧版本的模板")
-VALIDATION_MISSING = register("DRIFT-VALIDATION-MISSING", "warning", "填报单元格的数据有效性被粘贴覆盖或删除", per_cell=True)
-META_MISMATCH = register("DRIFT-META-MISMATCH", "warning", "文档属性中的单位、年度或标识与模板元数据不一致")
-NOT_RECALCULATED = register("NOT-RECALCULATED", "warning", "文件保存前没有重新计算，表中合计和检查结果与填写的数字不符")
+SHEET_MISSING = register("DRIFT-SHEET-MISSING", "error", "模板中的工作表被删除", after="file")
+SHEET_RENAMED = register("DRIFT-SHEET-RENAMED", "warning", "模板中的工作表被改名", after="file")
+SHEET_ADDED = register("DRIFT-SHEET-ADDED", "warning", "工作簿中多了模板没有的工作表", after="file")
+UNPROTECTED = register("DRIFT-UNPROTECTED", "warning", "工作表保护被取消", after="file")
+STRUCTURE_UNLOCKED = register("DRIFT-STRUCTURE-UNLOCKED", "warning", "工作簿结构保护被取消", after="file")
+FORMULA_REPLACED = register("DRIFT-FORMULA-REPLACED", "warning", "自动计算的单元格（合计、检查）被直接填了数字或文字", per_cell=True, after="file")
+FORMULA_CHANGED = register("DRIFT-FORMULA-CHANGED", "warning", "自动计算的公式被改动", per_cell=True, after="file")
+CELL_MOVED = register("DRIFT-CELL-MOVED", "warning", "填报单元格的位置与模板不同（插入或删除了行列）", per_cell=True, after="file")
+NAME_MISSING = register("DRIFT-NAME-MISSING", "warning", "单元格的定义名称丢失，已按原位置和标签读取", per_cell=True, after="file")
+CELL_NOT_FOUND = register("CELL-NOT-FOUND", "error", "找不到填报单元格（定义名称丢失且原位置的标签不符）", per_cell=True, after="file")
+OLD_TEMPLATE = register("DRIFT-OLD-TEMPLATE", "warning", "使用了旧版本的模板", after="file")
+VALIDATION_MISSING = register("DRIFT-VALIDATION-MISSING", "warning", "填报单元格的数据有效性被粘贴覆盖或删除", per_cell=True, after="file")
+META_MISMATCH = register("DRIFT-META-MISMATCH", "warning", "文档属性中的单位、年度或标识与模板元数据不一致", after="file")
+NOT_RECALCULATED = register("NOT-RECALCULATED", "warning", "文件保存前没有重新计算，表中合计和检查结果与填写的数字不符", after="file")
 
 #: The first sheet of an annotated copy (annotate.py): ours, so not an added sheet.
 ANNOTATION_SHEET = "核对意见"
