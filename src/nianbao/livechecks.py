@@ -29,6 +29,10 @@ from nianbao.format.model import Cell, Format, RuleInstance
 from nianbao.numbers import check_kind, parse_number
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, PRECISION, Ref, check, refs_of, excel_condition, excel_difference
 
+#: Every function the template's formulas may use: present in Excel 2007+, WPS and LibreOffice.
+COMMON_FUNCTIONS = frozenset({"IF", "AND", "OR", "ISNUMBER", "ISERROR", "LEN", "TRIM", "INT", "ROUND", "ABS",
+                              "COUNT", "COUNTIF", "SUMIF", "SUM"})
+
 OK, BLANK, TEXT, WRONG = 0, 1, 2, 3
 PENDING_TEXT = "待填写"
 
@@ -143,6 +147,6 @@ def blank_errors_formula(count: str, inputs: int) -> str:
     return f"IF({count}={inputs},1,{count})" if inputs > 1 else count
 
 
-__all__ = ["BLANK", "OK", "PENDING_TEXT", "TEXT", "WRONG", "RuleState", "blank_errors", "blank_errors_formula",
+__all__ = ["BLANK", "COMMON_FUNCTIONS", "OK", "PENDING_TEXT", "TEXT", "WRONG", "RuleState", "blank_errors", "blank_errors_formula",
            "difference_formula", "inputs_of_table", "result_formula", "rule_inputs", "rule_state", "sheet_state",
            "state_formula", "text_state", "text_state_formula", "wrong_format_formula"]
