@@ -41,7 +41,7 @@ TOWN_REGULATIONS = register("TOWN-REGULATIONS", "warning", "乡镇、街道填�
 PREVIOUS_MISMATCH = register("PREVIOUS-MISMATCH", "warning", "--previous 指定的上年文件不是同一单位的上一年度报告", after="last_year")
 for _code, _text in FILE_CODES.items():
     register(_code, "error", f"文件无法读取：{_text}", after="file")
-NOT_TEMPLATE = register("NOT-TEMPLATE", "error", "文件不是 nianbao 下发的年报模板", after="file")
+NOT_TEMPLATE = register("NOT-TEMPLATE", "error", "文件不是下发的年报模板", after="file")
 TOO_MANY_CELLS = register("FILE-TOO-MANY-CELLS", "error", "文件中的单元格数据过多，不像年报模板", after="file")
 
 #: Units at town level (乡镇、街道) by their name; "城乡建设局" does not end like this.
@@ -178,8 +178,11 @@ def _guarded(path: Path, previous: Path | None) -> FileReport:
 
 
 def _failed(path: Path, err: Exception) -> FileReport:
-    return _unreadable_report(path, "FILE-UNREADABLE",
-                              f"{path}：核对这个文件时出错（{type(err).__name__}：{err}），请把文件发给维护人员")
+    report = _unreadable_report(path, "FILE-UNREADABLE", f"{path}：这个文件无法核对（核对程序出错），请把文件发给维护人员")
+    # What went wrong stays machine-readable for the maintainer, out of the sentence people read.
+    report.findings[0] = Finding("FILE-UNREADABLE", "error", report.findings[0].message,
+                                 value=f"{type(err).__name__}: {err}"[:500])
+    return report
 
 
 def _unreadable(path: Path, err: NianbaoError, about_previous: bool = False) -> FileReport:
