@@ -288,7 +288,7 @@ def usage_message(err: Exception, argv: Sequence[str]) -> str:
     if found:
         near = f"，是否要用 {found.group(2)}？" if found.group(2) else ""
         return f"没有 {found.group(1)} 这个命令{near}"
-    found = re.match(r"Got unexpected extra arguments? \((.+)\)", message)
+    found = re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", message)
     if found:
         return f"多余的参数：{found.group(1)}"
     if message and not message.isascii():
