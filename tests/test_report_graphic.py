@@ -96,3 +96,21 @@ def test_a_draft_graphic_says_so(fmt2021, tmp_path):
     sub = Submission(format=fmt2021, year=2023, unit={"name": "某县教育局"}, values={}, narratives={})
     outputs = write_graphic_files(build_document(sub, draft=True), tmp_path)
     assert "草稿" in outputs["graphic.svg"].read_text(encoding="utf-8")
+
+
+def test_without_a_chinese_font_the_default_build_skips_the_graphic_and_says_why(tmp_path, monkeypatch):
+    from nianbao.errors import NianbaoError
+    import importlib
+
+    build_module = importlib.import_module("nianbao.report.build")
+    from nianbao.report import graphic
+
+    def no_font(*args, **kwargs):
+        raise NianbaoError("未找到简体中文字体（Noto Serif CJK SC 等），无法生成一图读懂。请先安装：apt-get install fonts-noto-cjk")
+
+    monkeypatch.setattr(graphic, "render", no_font)
+    monkeypatch.setattr(build_module, "default_targets", lambda: ("md", "graphic"))
+    result = build_module.build(SAMPLE, tmp_path)
+    assert set(result.outputs) == {"md"} and "fonts-noto-cjk" in result.skipped["graphic"]
+    with pytest.raises(NianbaoError, match="fonts-noto-cjk"):  # asked for by name: an error
+        build_module.build(SAMPLE, tmp_path, "md,graphic")

@@ -40,7 +40,7 @@ def build_command(
         typer.echo(json.dumps({
             "source": str(result.source), "title": result.title, "refused": result.refused,
             "draft": result.draft, "outputs": {k: str(v) for k, v in result.outputs.items()},
-            "font_substitutions": result.font_substitutions,
+            "font_substitutions": result.font_substitutions, "skipped": result.skipped,
             "findings": [f.to_dict() for f in result.findings],
             "narrative": None if result.narrative is None else {
                 "matched": sorted(result.narrative.texts), "missing": result.narrative.missing,
@@ -69,6 +69,8 @@ def build_command(
         typer.echo(f"提示：有 {len(result.warnings)} 处警告，请核对后再发布（nianbao check 查看详情）。", err=True)
     for target, out in result.outputs.items():
         typer.echo(f"已生成 {out}")
+    for target, why in result.skipped.items():
+        typer.echo(f"提示：未生成{'一图读懂' if target == 'graphic' else target}：{why}", err=True)
     if result.font_substitutions:
         pairs = "，".join(f"{official}→{face}" for official, face in result.font_substitutions.items()
                          if official != face)

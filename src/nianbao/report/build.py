@@ -49,6 +49,7 @@ class BuildResult:
     refused: bool = False  # errors found and not forced: nothing written
     title: str = ""
     font_substitutions: dict[str, str] = field(default_factory=dict)  # official name → face in the PDF
+    skipped: dict[str, str] = field(default_factory=dict)  # a default output that could not be made → why
 
     @property
     def errors(self) -> list[Finding]:
@@ -109,7 +110,8 @@ def build(path: Path, outdir: Path | None = None, to: Iterable[str] | str | None
     except OSError as err:
         raise NianbaoError(f"无法创建输出目录 {outdir}：{err.strerror or err}") from None
     doc = build_document(sub, texts, draft=result.draft)
-    result.outputs = write_outputs(doc, outdir, targets, result.font_substitutions)
+    optional = ("graphic",) if to is None else ()  # asked for by default only: a missing font skips it
+    result.outputs = write_outputs(doc, outdir, targets, result.font_substitutions, optional, result.skipped)
     return result
 
 
@@ -137,8 +139,10 @@ def _narrative_of(f: Finding) -> str:
 
 
 def write_outputs(doc: ReportDocument, outdir: Path, targets: Iterable[str],
-                  substitutions: dict[str, str] | None = None) -> dict[str, Path]:
-    """Write each target; ``substitutions`` receives the PDF's font substitutions."""
+                  substitutions: dict[str, str] | None = None, optional: Iterable[str] = (),
+                  skipped: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write each target; ``substitutions`` receives the PDF's font substitutions. An
+    ``optional`` target that cannot be made is left out, the reason put in ``skipped``."""
     from nianbao.report.docx import write_docx
     from nianbao.report.html import render_html
     from nianbao.report.markdown import render_markdown
@@ -170,7 +174,12 @@ def write_outputs(doc: ReportDocument, outdir: Path, targets: Iterable[str],
             substitutions.update((k, v) for k, v in made.items() if k in FONTS_USED)
         outputs["pdf"] = pdf
     if "graphic" in targets:
-        outputs.update(write_graphic_files(doc, outdir))
+        try:
+            outputs.update(write_graphic_files(doc, outdir))
+        except NianbaoError as err:
+            if "graphic" not in optional or skipped is None:
+                raise
+            skipped["graphic"] = str(err)
     return outputs
 
 

@@ -143,21 +143,38 @@ def show(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
 
 
+# Where fontconfig cannot be asked (Windows, macOS), the usual system faces of the same style.
+SERIF_FALLBACKS = ("Noto Serif CJK SC", "Source Han Serif SC", "SimSun", "Songti SC", "STSong")
+SANS_FALLBACKS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei", "PingFang SC",
+                  "WenQuanYi Zen Hei")
+FONT_HINT = "apt-get install fonts-noto-cjk"
+
+
 class _Faces:
     def __init__(self) -> None:
         from matplotlib.font_manager import FontProperties
 
         sc_font_copies()  # the SC faces as single files (fonts.py), which matplotlib can read
-        self.serif_bold = self._load(FontProperties, "Noto Serif CJK SC", True)
-        self.sans = self._load(FontProperties, "Noto Sans CJK SC", False)
-        self.sans_bold = self._load(FontProperties, "Noto Sans CJK SC", True)
+        self.serif_bold = self._load(FontProperties, SERIF_FALLBACKS, True)
+        self.sans = self._load(FontProperties, SANS_FALLBACKS, False)
+        self.sans_bold = self._load(FontProperties, SANS_FALLBACKS, True)
 
     @staticmethod
-    def _load(props, family: str, bold: bool):
-        path = _cached_file(family, bold) or font_file(family, bold)
-        if path is None:
-            raise NianbaoError(f"未找到字体 {family}，无法生成一图读懂。请先安装：apt-get install fonts-noto-cjk")
-        return props(fname=path)
+    def _load(props, families: tuple[str, ...], bold: bool):
+        path = _cached_file(families[0], bold) or font_file(families[0], bold)
+        if path is not None:
+            return props(fname=path)
+        from matplotlib import font_manager
+
+        for family in families[1:]:
+            try:
+                found = font_manager.findfont(props(family=family, weight="bold" if bold else "normal"),
+                                              fallback_to_default=False)
+            except ValueError:
+                continue
+            return props(fname=found)
+        raise NianbaoError(f"未找到简体中文字体（{families[0]} 等），无法生成一图读懂。请先安装：{FONT_HINT}",
+                           code="NO-CJK-FONT")
 
 
 def _cached_file(family: str, bold: bool) -> str | None:
