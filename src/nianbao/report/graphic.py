@@ -161,9 +161,11 @@ class _Faces:
 
     @staticmethod
     def _load(props, families: tuple[str, ...], bold: bool):
+        # The names go into the SVG's font-family (its text stays text), the file draws PNG and PDF.
+        names = dict(family=list(families), weight="bold" if bold else "normal")
         path = _cached_file(families[0], bold) or font_file(families[0], bold)
         if path is not None:
-            return props(fname=path)
+            return props(fname=path, **names)
         from matplotlib import font_manager
 
         for family in families[1:]:
@@ -172,7 +174,7 @@ class _Faces:
                                               fallback_to_default=False)
             except ValueError:
                 continue
-            return props(fname=found)
+            return props(fname=found, **names)
         raise NianbaoError(f"未找到简体中文字体（{families[0]} 等），无法生成一图读懂。请先安装：{FONT_HINT}",
                            code="NO-CJK-FONT")
 
