@@ -149,8 +149,13 @@ def _pipe_rows(lines: list[str], i: int):
     if first != "R" and not (first == "C" and i + 1 < len(lines) and _kind(lines[i + 1]) == "R"):
         return None
     rows, j = [], i
-    while j < len(lines) and _kind(lines[j]) in ("R", "C"):
-        rows.append(_split_pipes(lines[j]))
+    while j < len(lines) and _kind(lines[j]) in ("R", "C", "P"):
+        if _kind(lines[j]) == "P":
+            if _kind(lines[j - 1]) not in ("C", "P"):
+                break
+            rows[-1] += [""] * (lines[j].count("|") + lines[j].count("｜"))  # "规章 |" then "|" "|": empty cells
+        else:
+            rows.append(_split_pipes(lines[j]))
         j += 1
     return rows, j
 
