@@ -102,11 +102,16 @@ def _quote(sentence: str, start: int = 0, end: int | None = None) -> str:
 def _sums(result: ImportResult) -> list[Finding]:
     findings = []
     for where, text in _texts(result):
-        for sentence in _sentences(text):
+        sentences = _sentences(text)
+        for n, sentence in enumerate(sentences):
             if not sentence.endswith(("。", "；", ";")) or _APPROX.search(sentence):
                 continue  # a sentence cut off by the copy, or approximate figures
+            following = sentences[n + 1] if n + 1 < len(sentences) else ""
             for total in _TOTAL.finditer(sentence):
                 rest = sentence[total.end():]
+                if not re.match(r"\s*[,，:：]?\s*(?:其中|具体包括|包括|分别为|含)", rest) and following.startswith("其中") \
+                        and following.endswith(("。", "；", ";")) and not re.search(r"[共累合总]计?\s*\d", following):
+                    rest = following  # "…共465条，内容涉及…。其中……"
                 lead = re.match(r"\s*[,，:：]?\s*(?:其中|具体包括|包括|分别为|含)\s*[,，:：]?", rest)
                 if not lead:
                     continue
@@ -218,6 +223,9 @@ def _overview(result: ImportResult) -> list[Finding]:
     text = _nfkc(s.part_raw.get(part.id) or s.part_texts[part.id])
     headings = re.findall(r"(?:^|\n)\s*[(（]\s*([一二三四五六七八九十]+)\s*[)）]\s*([^\n。；;]{0,30})", text)
     headings += [(n, t) for n, t in re.findall(r"(?:^|\n)\s*(\d)\s*[.．、]\s*([^\n。；;]{0,24})", text)]
+    last_seen = s.headings[-1].part.id if s.headings else None
+    if last_seen == part.id and not re.search(r"[。；;！？!?）)”]\s*$", text) and len(headings) < len(part.narratives):
+        return []  # the copy ends inside part 一, in mid-sentence: its later sub-items are not there to see
     if len(headings) < 3:
         return []  # a part written as prose: its sub-items cannot be told apart
     titles = " ".join(t for _, t in headings) + " " + " ".join(s.narrative_titles.values())
@@ -251,7 +259,9 @@ def _announced(result: ImportResult) -> list[Finding]:
     for sentence in _sentences(intro):
         if "组成" not in sentence and "包括" not in sentence:
             continue
-        named = [p for p in s.fmt.parts if any(similarity(p.title, x) >= 0.6 for x in re.split(r"[、，,和及]", sentence))]
+        items = re.split(r"[、，,]", sentence)
+        named = [p for p in s.fmt.parts if any(similarity(p.title, x) >= 0.6 or re.sub("情况$", "", p.title) in x
+                                               for x in items)]
         if 3 <= len(named) < want:
             lacking = [p for p in s.fmt.parts if p not in named]
             if any(p.id == "other" for p in lacking):

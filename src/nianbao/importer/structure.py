@@ -120,12 +120,29 @@ def find_title(items: list[Paragraph | RawTable]) -> Title | None:
         for candidate, where in reversed(joined):  # the wrapped form first: it is the longer title
             title = _as_title(candidate, where)
             if title is not None and (len(where) == 1 or not _as_title(text, (k,))):
+                if not title.unit or title.unit_after_year:
+                    better = _title_below(paragraphs[n + 1: n + 4])
+                    if better is not None:
+                        return better  # a heading "2022年政府信息公开工作年度报告" above the full title
                 return title
+    return None
+
+
+def _title_below(paragraphs: list[tuple[int, str]]) -> Title | None:
+    for n, (k, text) in enumerate(paragraphs):
+        if n + 1 < len(paragraphs) and len(text) <= 30 and re.search(_BODY + "$", text):
+            title = _as_title(text + paragraphs[n + 1][1], (k, paragraphs[n + 1][0]))
+            if title is not None and title.unit and not title.unit_after_year:
+                return title
+        title = _as_title(text, (k,))
+        if title is not None and title.unit and not title.unit_after_year and re.search(_BODY + "$", title.unit):
+            return title
     return None
 
 
 def _title_text(text: str) -> str:
     s = one_line(text).strip(" |｜\u3000")
+    s = re.sub(r"^(?:标\s*题|题\s*名|名\s*称)\s*[:：]?\s*", "", s)  # "标题 | …" of a page's metadata table
     half = len(s) // 2
     if len(s) % 2 == 1 and s[:half] == s[half + 1:]:
         s = s[:half]  # a page shows the title twice on one line
@@ -144,7 +161,7 @@ def _as_title(text: str, where: tuple[int, ...]) -> Title | None:
     rest = m.group("rest").strip()
     after = False
     if not unit:
-        lead = re.match(r"^(?P<unit>.+?)(?:政府信息公开|信息公开|政务公开)", rest)
+        lead = re.match(r"^(?P<unit>.+?)(?=政府信息公开|政务公开)", rest)
         if lead and re.search(_BODY + "$", lead.group("unit")):
             unit, rest, after = lead.group("unit"), rest[len(lead.group("unit")):], True
     if len(where) == 2 and not unit:
@@ -177,7 +194,8 @@ def identity_fallbacks(items: list[Paragraph | RawTable], source: str = "") -> t
     for text in opening + texts[len(opening): len(opening) + 12]:
         for pattern in _UNIT_IN_INTRO:
             for m in pattern.finditer(text):
-                name = m.group("unit").strip()
+                name = m.group("unit").strip().lstrip("度")
+                name = re.sub(r"(?<=[局委厅署])办公室$", "", name)  # "请与将乐县卫生健康局办公室联系"
                 if not _GENERIC_UNIT.search(name):
                     unit, unit_from = name, "引言"
                     break

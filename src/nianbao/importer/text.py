@@ -64,7 +64,7 @@ def _add_table(items: list, rows: list[list[str]], pipes: bool = False) -> None:
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         return
-    if pipes and not any(looks_like_value(c) and c.strip() for r in rows for c in r[1:]) and len(rows) <= 3:
+    if pipes and not any(looks_like_value(c) and c.strip() for r in rows for c in r[1:]) and len(rows) <= 8:
         for r in rows:  # a page header between pipes ("首页 | 报告标题 |"), not a table
             text = clean_text(" ".join(c for c in r if c.strip()))
             if text:
@@ -300,6 +300,7 @@ def stream_rows(cells: list[str]) -> list[list[str]]:
     table 二, a row of its own) and the row's own labels: the last label, and numbered labels
     of a higher level before it ("三、本年度办理结果", "（一）予以公开"). A run of more than eight
     numbers has no row label (table 四 is all numbers)."""
+    cells = _join_markers(cells)
     runs: list[tuple[bool, list[str]]] = []
     for cell in cells:
         is_value = looks_like_value(cell)
@@ -338,6 +339,17 @@ def stream_rows(cells: list[str]) -> list[list[str]]:
             rows.append(own + list(values))
         k += 2 if values else 1
     return rows
+
+
+def _join_markers(cells: list[str]) -> list[str]:
+    """A number marker split from its label ("（三）" / "不予公开") is one cell."""
+    out: list[str] = []
+    for cell in cells:
+        if out and re.fullmatch(r"\s*[(（]\s*[一二三四五六七八九十]+\s*[)）]\s*", out[-1]) and not looks_like_value(cell):
+            out[-1] = out[-1].strip() + cell.strip()
+        else:
+            out.append(cell)
+    return out
 
 
 def _level(label: str) -> int:
