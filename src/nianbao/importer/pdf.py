@@ -9,11 +9,12 @@ message saying so, since reading a picture needs OCR, which nianbao does not do.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from nianbao.errors import InputFileError
 from nianbao.importer.normalize import clean_text
-from nianbao.importer.tables import Paragraph, RawTable, TCell
+from nianbao.importer.tables import Paragraph, RawTable, TCell, looks_like_value
 
 #: Pages read at most (a report is 5–20 pages; a 500-page PDF is not one).
 MAX_PAGES = 200
@@ -37,13 +38,33 @@ def read_pdf(path: Path) -> list[Paragraph | RawTable]:
         for page in pdf.pages:
             try:
                 chars += len(page.chars)
-                _page_items(page, items)
+                page_items: list[Paragraph | RawTable] = []
+                _page_items(page, page_items)
             except Exception as err:  # one broken page never loses the others
-                items.append(Paragraph(f"（第{page.page_number}页无法读取：{type(err).__name__}）", len(items)))
+                page_items = [Paragraph(f"（第{page.page_number}页无法读取：{type(err).__name__}）")]
+            if items and page_items and isinstance(items[-1], RawTable) and isinstance(page_items[0], RawTable):
+                items[-1] = _continue_table(items[-1], page_items.pop(0))
+            items += [replace(it, index=len(items) + k) for k, it in enumerate(page_items)]
     if chars == 0:
         raise InputFileError(path, "PDF 里没有文字（是扫描或拍照的图片）。nianbao 不做文字识别：请找到报告的网页版、"
                              "Word 版或可复制文字的 PDF 再导入", code="IMPORT-PDF-NO-TEXT")
     return items
+
+
+def _continue_table(before: RawTable, after: RawTable) -> RawTable:
+    """A table going on over the page break; a row broken by the page ("…不计其" / "他情形）")
+    is one row: its second piece has text only where the first one does and no numbers."""
+    rows = list(before.rows)
+    nxt = list(after.rows)
+    if rows and nxt and len(rows[-1]) == len(nxt[0]):
+        last, first = rows[-1], nxt[0]
+        texts = [c.text for c in first if c.text]
+        if texts and all(not c.text or last[k].text for k, c in enumerate(first)) \
+                and not any(looks_like_value(t) for t in texts):
+            rows[-1] = tuple(replace(c, text=(c.text + first[k].text) if first[k].text else c.text)
+                             for k, c in enumerate(last))
+            nxt = nxt[1:]
+    return RawTable(tuple(rows + nxt), before.index, gridded=before.gridded and after.gridded)
 
 
 def _page_items(page, items: list) -> None:
