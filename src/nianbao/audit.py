@@ -85,6 +85,8 @@ def audit_result(result: ImportResult) -> list[Finding]:
     findings += blank_tables.values()
     deviations = [d for d in result.deviations if not (d.table and sub.format.tables[d.table].heading in blank_tables
                                                       and d.kind != "table-missing")]
+    absent = {d.part for d in deviations if d.kind == "part-missing"}
+    deviations = [d for d in deviations if not (d.kind == "table-missing" and d.part in absent)]  # one per missing part
     findings += [_title_missing(result) if d.kind == "title-missing" else deviation_finding(sub.format, d)
                  for d in deviations]
     findings += _edition(result) + _title(result) + _period(result) + _basis(result) + _fees(result)
