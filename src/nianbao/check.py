@@ -25,7 +25,7 @@ from nianbao.livechecks import BLANK as BLANK_STATE
 from nianbao.livechecks import TEXT as TEXT_STATE
 from nianbao.livechecks import rule_inputs, sheet_state
 from nianbao.narrative_checks import check_narratives
-from nianbao.numbers import check_kind, parse_number
+from nianbao.numbers import MAX_COUNT, check_kind, parse_number
 from nianbao.reader import read_workbook
 from nianbao.rules import check as check_rule
 from nianbao.rules import fmt as fmt_number
@@ -238,7 +238,9 @@ def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
             findings.append(Finding(TYPES, "error", f"{label}：{parsed.error}。", value=parsed.original,
                                     **where))
             continue
-        if workbook and isinstance(raw, str) and not derived:
+        # A number typed as text is NUMBER-AS-TEXT, unless it is out of any report's range:
+        # retyping it as a number would not help, so that is a TYPES error.
+        if workbook and isinstance(raw, str) and not derived and abs(parsed.value) <= MAX_COUNT:
             findings.append(Finding(NUMBER_AS_TEXT, "error", _as_text_message(label, raw, parsed.value),
                                     value=parsed.original, expected=fmt_number(parsed.value), **where))
             continue

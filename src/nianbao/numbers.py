@@ -172,7 +172,10 @@ def check_kind(value: Decimal, kind: str) -> str | None:
     if kind not in KINDS:
         raise ValueError(f"unknown number kind {kind!r}; expected one of {KINDS}")
     if not isinstance(value, Decimal):
-        value = Decimal(value)  # ints from callers; floats are not expected here
+        try:
+            value = Decimal(value)  # ints from callers; floats are not expected here
+        except (TypeError, ValueError, ArithmeticError):  # None, text: not a number at all
+            return "不是有效的数字"
     if not value.is_finite():
         return "不是有效的数字"
     if not _fits(value):
