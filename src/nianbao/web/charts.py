@@ -57,29 +57,20 @@ def time_chart(days: list[tuple[dt.date, int]], deadline: dt.date | None, total_
 
 @dataclass
 class Bar:
-    y: float
-    width: float
     label: str
     count: int
     code: str
+    share: float  # bar length, 0–100, relative to the most common
 
 
 @dataclass
 class BarChart:
-    width: int
-    height: int
-    label_width: int
     bars: list[Bar] = field(default_factory=list)
 
 
 def findings_chart(top: list[tuple[str, str, int]]) -> BarChart:
-    label_w, bar_h, gap = 300, 18, 8
-    chart = BarChart(WIDTH, max(1, len(top)) * (bar_h + gap) + 4, label_w)
     most = max((n for _, _, n in top), default=1)
-    for i, (code, text, n) in enumerate(top):
-        label = text if len(text) <= 22 else text[:21] + "…"
-        chart.bars.append(Bar(4 + i * (bar_h + gap), (WIDTH - label_w - 40) * n / most, label, n, code))
-    return chart
+    return BarChart([Bar(text or code, n, code, 100 * n / most) for code, text, n in top])
 
 
 __all__ = ["BarChart", "TimeChart", "findings_chart", "time_chart"]

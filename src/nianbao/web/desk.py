@@ -27,7 +27,7 @@ from nianbao.campaign.merge import MERGE_DIR
 from nianbao.campaign.sources import Received, items_from_message
 from nianbao.campaign.status import STATES, STATUS_FILE, UnitStatus, latest_version, local_time, unit_statuses
 from nianbao.errors import NianbaoError
-from nianbao.findings import CODES, grouped
+from nianbao.findings import CODES, grouped, register_format
 from nianbao.report.model import TableGrid, table_grid
 from nianbao.template import compute_derived
 
@@ -61,6 +61,7 @@ class Overview:
 def overview(directory: Path, today: dt.date | None = None) -> Overview:
     today = today or dt.date.today()
     with open_campaign(directory) as campaign:
+        register_format(campaign.format)  # rule ids read as their descriptions
         units = unit_statuses(campaign, today)
         names = {u.code: u.name for u in units}
         parents = {u.parent: names.get(u.parent, u.parent) for u in units if u.parent}
