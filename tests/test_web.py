@@ -1,0 +1,322 @@
+"""The desk over HTTP (Starlette's test client): every route, CSRF, login off localhost,
+traversal, hostile uploads, escaping. The browser journey is in test_web_browser.py."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from starlette.testclient import TestClient
+
+from nianbao.campaign.init import open_campaign
+from nianbao.errors import NianbaoError
+from nianbao.web import desk, security
+from nianbao.web.app import create_app
+from webdesk import demo_copy
+
+RETURNS = "示例回件"
+TOKEN = re.compile(r'"X-CSRF-Token": "([^"]+)"')
+
+
+def client(camp: Path, host: str = "127.0.0.1") -> TestClient:
+    return TestClient(create_app(camp, host, allowed_hosts=["testserver"]), follow_redirects=False)
+
+
+def token(c: TestClient) -> str:
+    return TOKEN.search(c.get("/").text).group(1)
+
+
+def upload(c: TestClient, paths: list[Path], csrf: str | None) -> str:
+    files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in paths]
+    r = c.post("/receive", files=files, data={"csrf": csrf} if csrf else {})
+    assert r.status_code == 200, r.text
+    return finished(c, r.text)
+
+
+def finished(c: TestClient, text: str) -> str:
+    """Poll the drop's job fragment, as the page does, until collect is done."""
+    job = re.search(r'id="job-([^"]+)"', text).group(1)
+    deadline = time.monotonic() + 120
+    while "处理完毕" not in text:
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+        text = c.get(f"/receive/job/{job}").text
+    return text
+
+
+@pytest.fixture
+def camp(tmp_path):
+    return demo_copy(tmp_path)
+
+
+@pytest.fixture
+def received(tmp_path):
+    """The demo campaign with its eight returned files dropped on the desk."""
+    path = demo_copy(tmp_path)
+    c = client(path)
+    text = upload(c, sorted((path / RETURNS).iterdir()), token(c))
+    return path, c, text
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def test_every_page_answers_in_chinese_with_the_security_headers(camp):
+    c = client(camp)
+    for url in ("/", "/?state=未提交", "/?overdue=1&q=张巷", "/unit/360981101", "/receive", "/answer", "/totals"):
+        r = c.get(url)
+        assert r.status_code == 200, url
+        assert r.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'")
+        assert r.headers["x-frame-options"] == "DENY"
+        assert '<html lang="zh-CN">' in r.text
+        assert "<script>" not in r.text and " style=" not in r.text and " on" + "click" not in r.text
+    assert c.get("/static/htmx.min.js").text.startswith("var htmx=")
+    assert "mark-error" in c.get("/static/desk.css").text
+    r = c.get("/unit/000")
+    assert r.status_code == 404 and "名单中没有编码为“000”的单位" in r.text
+    r = c.get("/no-such-page")
+    assert r.status_code == 404 and "没有这个页面" in r.text and "Not Found" not in r.text
+
+
+def test_overview_filters_return_the_table_alone_for_htmx(camp):
+    c = client(camp)
+    r = c.get("/?q=张巷", headers={"HX-Request": "true", "HX-Target": "units"})
+    assert r.status_code == 200 and r.text.lstrip().startswith('<div id="units"')
+    assert "张巷镇人民政府" in r.text and "石滩镇人民政府" not in r.text
+    assert "没有符合条件的单位" in c.get("/?state=已确认", headers={"HX-Request": "true", "HX-Target": "units"}).text
+
+
+def test_receive_collects_dropped_files_and_eml_attachments(received):
+    camp, c, text = received
+    assert text.count("新版本") >= 6
+    assert "孙渡街道2021年报.xls" in text  # the attachment, taken out of the .eml
+    page = c.get("/").text
+    assert re.search(r'<span class="n">2</span> 有错误', page)
+    assert c.get("/unit/360981103").status_code == 200
+    again = upload(c, sorted((camp / RETURNS).iterdir()), token(c))
+    assert "新版本" not in again and "已收过" in again  # dropping the same files twice records nothing twice
+
+
+def test_unit_page_marks_the_failing_cells_and_offers_its_files(received):
+    camp, c, _ = received
+    page = c.get("/unit/360981103").text
+    assert 'data-cell="t3.new.natural" class="mark-error"' in page
+    assert "表三 依申请公开!D6" in page
+    sha = re.search(r'href="/original/([0-9a-f]{64})"', page).group(1)
+    r = c.get(f"/original/{sha}")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    r = c.get(f"/annotated/{sha}")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    r = c.get(f"/preview/{sha}")
+    assert r.status_code == 200 and "草稿" in r.text and "拖船镇人民政府" in r.text
+
+
+def test_decisions_are_recorded_in_the_ledger(received):
+    camp, c, _ = received
+    csrf = token(c)
+    r = c.post("/unit/360981103/decision", data={"csrf": csrf, "decision": "reject", "reason": ""})
+    assert r.status_code == 303
+    assert "退回时必须写明理由" in c.get("/unit/360981103").text
+    c.post("/unit/360981103/decision", data={"csrf": csrf, "decision": "reject", "reason": "表三不平衡，请核对"})
+    assert "已退回（理由：表三不平衡，请核对）" in c.get("/unit/360981103").text
+    r = c.post("/unit/360981103/decision", data={"csrf": csrf, "decision": "accept"})
+    assert "不能确认" in c.get("/unit/360981103").text  # errors, and "仍然确认" not ticked
+    c.post("/unit/360981101/decision", data={"csrf": csrf, "decision": "accept"})
+    with open_campaign(camp) as campaign:
+        rows = campaign.ledger.db.execute("SELECT v.unit_code, d.decision, d.reason FROM decisions d "
+                                          "JOIN versions v ON v.id = d.version_id ORDER BY d.id").fetchall()
+    assert [tuple(r) for r in rows] == [("360981103", "reject", "表三不平衡，请核对"), ("360981101", "accept", "")]
+    assert c.post("/unit/360981101/decision", data={"csrf": csrf, "decision": "maybe"}).status_code == 400
+
+
+def test_feedback_drafts_and_merge_from_the_page(received):
+    camp, c, _ = received
+    csrf = token(c)
+    c.post("/unit/360981101/decision", data={"csrf": csrf, "decision": "accept"})
+    c.post("/unit/360981102/decision", data={"csrf": csrf, "decision": "accept"})
+    assert c.post("/answer/build", data={"csrf": csrf}).status_code == 303
+    page = c.get("/answer").text
+    assert "已生成 5 个单位的反馈" in page
+    assert "表三 依申请公开!D6：表三“自然人”列不平衡" in page and "附件：360981103_2021_标注.xlsx" in page
+    r = c.post("/answer/send", data={"csrf": csrf, "mode": "drafts", "unit": ["360981103", "360981109"]})
+    assert r.status_code == 200 and "草稿已保存" in r.text
+    assert r.text.count("已存草稿") == 2
+    assert (camp / "outbox" / "360981103_2021_提醒邮件.eml").is_file()
+    assert not (camp / "outbox" / "360981108_2021_提醒邮件.eml").exists()  # not ticked
+    r = c.post("/totals/merge", data={"csrf": csrf})
+    assert r.status_code == 200 and "已汇总 2 个单位" in r.text
+    r = c.get("/files/汇总.xlsx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    r = c.get("/files/status.xlsx")
+    assert r.status_code == 200
+    ws = openpyxl.load_workbook(camp / "status.xlsx")["报送情况"]
+    assert any("已确认" in (row[4] or "") for row in ws.iter_rows(min_row=5, values_only=True))
+
+
+# ----------------------------------------------------------------------------- CSRF and origin
+
+
+@pytest.mark.parametrize("url", ["/unit/360981101/decision", "/receive", "/answer/build", "/answer/send",
+                                 "/totals/merge", "/logout"])
+def test_every_form_without_its_csrf_token_is_refused(camp, url):
+    c = client(camp)
+    c.get("/")  # a session exists, but the post does not carry its token
+    r = c.post(url, data={"decision": "accept", "csrf": "forged"})
+    assert r.status_code == 403 and "校验码" in r.text
+    with open_campaign(camp) as campaign:
+        assert campaign.ledger.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+    assert not (camp / "汇总").exists() and not (camp / "feedback").exists()
+
+
+def test_a_post_from_another_site_is_refused_even_with_a_token(camp):
+    c = client(camp)
+    csrf = token(c)
+    r = c.post("/totals/merge", data={"csrf": csrf}, headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403
+
+
+def test_an_unknown_host_name_is_refused_on_localhost(camp):
+    c = TestClient(create_app(camp))  # allowed hosts: 127.0.0.1, localhost only
+    assert c.get("/", headers={"Host": "attacker.example"}).status_code == 400
+    assert c.get("/", headers={"Host": "127.0.0.1:8750"}).status_code == 200
+
+
+# ----------------------------------------------------------------------------- password off localhost
+
+
+def test_another_host_needs_a_password_set_in_campaign_toml(camp):
+    with pytest.raises(NianbaoError, match="必须先设置登录密码"):
+        create_app(camp, "0.0.0.0")
+    settings = camp / "campaign.toml"
+    security.store_password_hash(settings, security.hash_password("县政务公开办2025"))
+    text = settings.read_text(encoding="utf-8")
+    assert "县政务公开办2025" not in text and "password_hash = \"scrypt$" in text
+    assert "# 单个文件的大小上限" in text  # the rest of the file and its comments are kept
+    security.store_password_hash(settings, security.hash_password("another-one"))
+    assert settings.read_text(encoding="utf-8").count("[desk]") == 1
+    c = TestClient(create_app(camp, "0.0.0.0"), follow_redirects=False)
+    assert c.get("/").headers["location"] == "/login"
+    assert c.get("/unit/360981101").status_code == 303
+    assert c.post("/totals/merge").status_code == 401
+    assert c.get("/static/desk.css").status_code == 200
+    page = c.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    r = c.post("/login", data={"csrf": csrf, "password": "县政务公开办2025"})
+    assert r.status_code == 401 and "密码不对" in r.text
+    r = c.post("/login", data={"csrf": csrf, "password": "another-one"})
+    assert r.status_code == 303
+    assert c.get("/").status_code == 200
+
+
+def test_password_hash_is_salted_scrypt():
+    a, b = security.hash_password("secret-1"), security.hash_password("secret-1")
+    assert a != b and a.startswith("scrypt$16384$8$1$")
+    assert security.verify_password("secret-1", a) and not security.verify_password("secret-2", a)
+    assert not security.verify_password("secret-1", "plain") and not security.verify_password("x", "scrypt$a$b$c$d$e")
+
+
+# ----------------------------------------------------------------------------- traversal
+
+
+@pytest.mark.parametrize("url", [
+    "/files/campaign.toml", "/files/ledger.sqlite", "/files/..%2Fcampaign.toml", "/files/%2E%2E%2Fledger.sqlite",
+    "/files/..%5Cledger.sqlite", "/files/汇总.xlsx", "/original/..%2F..%2Fetc%2Fpasswd", "/original/" + "0" * 64,
+    "/original/" + "A" * 64, "/annotated/..%2Fcampaign.toml", "/preview/%2e%2e", "/static/..%2Fapp.py",
+    "/static/../security.py", "/files/", "/unit/..%2F..%2Fcampaign.toml",
+])
+def test_download_routes_refuse_traversal(camp, url):
+    r = client(camp).get(url)
+    assert r.status_code == 404, url
+    assert b"[campaign]" not in r.content and b"SQLite" not in r.content and b"import" not in r.content
+
+
+def test_original_refuses_a_ledger_path_outside_the_campaign(received):
+    camp, c, _ = received
+    with open_campaign(camp) as campaign, campaign.ledger.transaction() as db:
+        sha = db.execute("SELECT sha256 FROM files LIMIT 1").fetchone()[0]
+        db.execute("UPDATE files SET path = '../../../etc/passwd' WHERE sha256 = ?", (sha,))
+    assert c.get(f"/original/{sha}").status_code == 404
+
+
+# ----------------------------------------------------------------------------- hostile uploads
+
+
+def test_hostile_upload_names_are_shown_as_text_and_never_used_as_paths(camp, tmp_path):
+    c = client(camp)
+    evil = "../../<img src=x onerror=alert(1)>\x1b[31m.xlsx"
+    files = [("files", (evil, b"PK\x03\x04 not really a zip", "application/octet-stream"))]
+    text = finished(c, c.post("/receive", files=files, data={"csrf": token(c)}).text)
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "\x1b" not in text
+    assert not list(tmp_path.glob("**/*onerror*"))
+    assert "&lt;img" in c.get("/receive").text  # the file is listed as unusable, escaped
+
+
+def test_a_file_over_the_campaign_limit_is_refused_unread(camp):
+    settings = camp / "campaign.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("max_file_mb = 20", "max_file_mb = 0.01"),
+                        encoding="utf-8")
+    c = client(camp)
+    files = [("files", ("大文件.xlsx", b"PK" + b"\0" * 20_000, "application/octet-stream"))]
+    text = upload_raw(c, files)
+    assert "文件过大" in text and "拒收" in text
+    with open_campaign(camp) as campaign:
+        assert campaign.ledger.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
+        assert campaign.ledger.db.execute("SELECT problem_code FROM receipts").fetchone()[0] == "FILE-TOO-LARGE"
+
+
+def upload_raw(c: TestClient, files) -> str:
+    return finished(c, c.post("/receive", files=files, data={"csrf": token(c)}).text)
+
+
+def test_too_many_files_in_one_drop_are_refused(camp, monkeypatch):
+    monkeypatch.setattr(desk, "MAX_UPLOAD_FILES", 3)
+    c = client(camp)
+    files = [("files", (f"{i}.xlsx", b"PK", "application/octet-stream")) for i in range(4)]
+    r = c.post("/receive", files=files, data={"csrf": token(c)})
+    assert r.status_code == 400
+    with open_campaign(camp) as campaign:
+        assert campaign.ledger.db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 0
+
+
+def test_an_empty_drop_says_what_to_do(camp):
+    c = client(camp)
+    r = c.post("/receive", data={"csrf": token(c)})
+    assert r.status_code == 400 and "没有收到文件" in r.text
+
+
+def test_a_body_over_the_total_limit_is_cut_off(camp):
+    import asyncio
+
+    from nianbao.web.security import BodyLimit
+
+    async def app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"read it all"})
+
+    limited = BodyLimit(app, 1000)
+    c = TestClient(limited)
+    assert c.post("/", content=b"x" * 999).status_code == 200
+    r = c.post("/", content=b"x" * 1001)
+    assert r.status_code == 413 and "上传的内容过大" in r.text
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(5):
+            yield b"x" * 400
+
+    assert c.post("/", content=chunks()).status_code == 413
+    assert asyncio  # (the ASGI app above is driven by the test client)
+
+
+def test_unit_page_escapes_what_units_wrote(received):
+    camp, c, _ = received
+    with open_campaign(camp) as campaign, campaign.ledger.transaction() as db:
+        db.execute("UPDATE units SET contact = '<script>alert(1)</script>' WHERE code = '360981101'")
+    page = c.get("/unit/360981101").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
