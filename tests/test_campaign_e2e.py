@@ -21,7 +21,8 @@ from nianbao.campaign.feedback import MESSAGE_NAME, feedback
 from nianbao.campaign.init import init_campaign
 from nianbao.campaign.ledger import Ledger
 from nianbao.campaign.merge import merge
-from nianbao.campaign.status import ACCEPTED, ERRORS, MISSING, PASSED, decide, status
+from nianbao.campaign.review import ACCEPTED, ERRORS, MISSING, PASSED, RETURNED
+from nianbao.campaign.status import decide, status
 from nianbao.format import load_format
 from nianbao.template import compute_derived
 
@@ -200,7 +201,7 @@ def test_accept_and_reject_drive_status_and_the_accepted_only_merge(world):
     report = status(world["camp"])
     by = {u.code: u for u in report.units}
     assert all(by[c].state == ACCEPTED for c in accepted)
-    assert by[plan["twice"][0]].state == ERRORS and by[plan["twice"][0]].reason == "与统计系统上报数不一致"
+    assert by[plan["twice"][0]].state == RETURNED and by[plan["twice"][0]].reason == "与统计系统上报数不一致"
     result = merge(world["camp"])
     assert {i.code for i in result.included} == set(accepted)
     assert len(result.missing) == 64 - 5

@@ -13,21 +13,20 @@ import os
 import secrets
 import shutil
 import tempfile
-import tomllib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from nianbao.campaign.folder import OUTBOX, SETTINGS_NAME, Campaign, open_campaign
 from nianbao.campaign.ledger import LEDGER_NAME, Ledger, now
+from nianbao.campaign.review import latest_accepted
 from nianbao.campaign.store import Inbox
 from nianbao.campaign.units import Unit, read_units, write_units_csv
 from nianbao.errors import NianbaoError
 from nianbao.format import resolve_format
 from nianbao.format.model import Format
 
-SETTINGS_NAME = "campaign.toml"
-OUTBOX = "outbox"
 UNITS_COPY = "units.csv"
 
 DEFAULT_SUBJECT = "请报送{year}年度政府信息公开工作年度报告（{unit_name}）"
@@ -49,51 +48,6 @@ DEFAULT_REMIND_BODY = """{unit_name}：
 
 {sender_name}
 """
-
-
-@dataclass
-class Campaign:
-    """An opened campaign folder."""
-
-    dir: Path
-    settings: dict
-    format: Format
-    year: int
-    title: str
-    deadline: dt.date | None
-    max_file_bytes: int
-    ledger: Ledger = field(repr=False)
-
-    @property
-    def inbox(self) -> Inbox:
-        return Inbox(self.dir)
-
-    def close(self) -> None:
-        self.ledger.close()
-
-    def __enter__(self) -> Campaign:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def open_campaign(directory: Path) -> Campaign:
-    directory = Path(directory)
-    settings_path = directory / SETTINGS_NAME
-    if not settings_path.is_file():
-        raise NianbaoError(f"{directory} 不是 nianbao 任务目录（缺少 {SETTINGS_NAME}），请先运行 nianbao campaign init")
-    try:
-        settings = tomllib.loads(settings_path.read_text(encoding="utf-8"))
-        info = settings["campaign"]
-        year = int(info["year"])
-        fmt = resolve_format(year, info.get("format") or None)
-        deadline = dt.date.fromisoformat(info["deadline"]) if info.get("deadline") else None
-        max_mb = float(settings.get("collect", {}).get("max_file_mb", 20))
-    except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as err:
-        raise NianbaoError(f"{settings_path} 内容有误（{err}），请改正后重试") from None
-    ledger = Ledger(directory / LEDGER_NAME)
-    return Campaign(directory, settings, fmt, year, info.get("title", ""), deadline, int(max_mb * 1024 * 1024), ledger)
 
 
 @dataclass
@@ -189,14 +143,12 @@ def _make_templates(jobs: list, workers: int | None) -> None:
 
 def previous_values(previous_dir: Path) -> dict[str, dict[str, str | None]]:
     """Last year's numbers per unit code: the latest accepted version of each unit."""
-    from nianbao.campaign.status import latest_accepted
-
     with open_campaign(previous_dir) as prev:
         out = {}
         for unit in prev.ledger.units():
-            version = latest_accepted(prev.ledger, unit["code"])
+            version = latest_accepted(prev, unit["code"])
             if version is not None:
-                out[unit["code"]] = json.loads(version["values_json"])
+                out[unit["code"]] = json.loads(version.values_json)
         return out
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from nianbao.campaign.collect import CollectReport, ItemOutcome, collect_items
 from nianbao.campaign.collect import collect_lock  # one collect at a time, fetch included
 from nianbao.campaign.lock import CampaignLock
-from nianbao.campaign.init import OUTBOX, Campaign, open_campaign
+from nianbao.campaign.folder import OUTBOX, Campaign, open_campaign
 from nianbao.campaign.ledger import Ledger, now
 from nianbao.campaign.sources import MESSAGE_TOO_LARGE, Received, items_from_message
 from nianbao.errors import NianbaoError

@@ -18,8 +18,8 @@ from pathlib import Path
 import xlsxwriter
 
 from nianbao.atomic import atomic_write
-from nianbao.campaign.init import Campaign, open_campaign
-from nianbao.campaign.status import latest_accepted, latest_valid, unit_statuses
+from nianbao.campaign.folder import Campaign, open_campaign
+from nianbao.campaign.review import MISSING, latest_accepted, latest_valid, unit_states
 from nianbao.check import validate
 from nianbao.findings import Finding
 from nianbao.format.model import Format
@@ -100,20 +100,20 @@ def merge(directory: Path, include_unaccepted: bool = False, targets: Iterable[s
 
 def merge_campaign(campaign: Campaign, include_unaccepted: bool = False) -> MergeResult:
     ledger, fmt = campaign.ledger, campaign.format
-    states = {s.code: s for s in unit_statuses(campaign)}
+    states = {s.code: s for s in unit_states(campaign)}
     included, missing = [], []
     for unit in ledger.units():
-        version = latest_accepted(ledger, unit["code"])
+        version = latest_accepted(campaign, unit["code"])
         accepted = version is not None
         if version is None and include_unaccepted:
-            version = latest_valid(ledger, unit["code"])
+            version = latest_valid(campaign, unit["code"])
         state = states[unit["code"]].state
         if version is None:
-            reason = "未提交" if state == "未提交" else ("没有无错误的版本" if include_unaccepted else "尚未确认")
+            reason = "未提交" if state == MISSING else ("没有无错误的版本" if include_unaccepted else "尚未确认")
             missing.append(Missing(unit["code"], unit["name"], state, reason))
             continue
-        values = {k: (None if v is None else Decimal(v)) for k, v in json.loads(version["values_json"]).items()}
-        included.append(Included(unit["code"], unit["name"], version["sha256"], accepted, values))
+        values = {k: (None if v is None else Decimal(v)) for k, v in json.loads(version.values_json).items()}
+        included.append(Included(unit["code"], unit["name"], version.sha256, accepted, values))
     total = merge_values(fmt, [i.values for i in included])
     sub = Submission(format=fmt, year=campaign.year, unit={"name": area_name(campaign)},
                      values=dict(total))  # totals included: without formulas the validator takes them as given

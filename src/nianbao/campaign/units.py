@@ -8,8 +8,10 @@ from a list with a bad row.
 from __future__ import annotations
 
 import csv
+import email.utils
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -189,6 +191,28 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
     return [(i, [_clean(v) for v in row]) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
 
 
+_ADDRESS_SPLIT = re.compile(r"[,;，；、\s]+")
+
+
+def addresses(cell: str) -> list[str]:
+    """The addresses in one e-mail cell (a unit may list several: all receive, any may reply)."""
+    return [a for a in _ADDRESS_SPLIT.split(cell or "") if a]
+
+
+def address_of(sender: str) -> str:
+    """The bare address of a From header (``王芳 <a@b.cn>`` → ``a@b.cn``), lower-cased."""
+    return email.utils.parseaddr(sender or "")[1].strip().lower()
+
+
+def sender_units(sender: str, units: Iterable[tuple[str, str]]) -> list[str]:
+    """Codes of the units (``(code, email cell)`` pairs) whose registered addresses include the
+    sender's; several when units share one mailbox, none for an unknown sender."""
+    addr = address_of(sender)
+    if not addr:
+        return []
+    return [code for code, cell in units if addr in (a.lower() for a in addresses(cell))]
+
+
 def write_units_csv(units: list[Unit], out: Path) -> None:
     """The list as CSV with Chinese headers (the campaign keeps a copy of what it was made from)."""
     with Path(out).open("w", encoding="utf-8-sig", newline="") as f:
@@ -198,4 +222,5 @@ def write_units_csv(units: list[Unit], out: Path) -> None:
             w.writerow([u.code, u.name, u.email, u.contact, u.phone, u.parent])
 
 
-__all__ = ["Unit", "UnitListError", "read_units", "parse_rows", "write_units_csv"]
+__all__ = ["Unit", "UnitListError", "address_of", "addresses", "parse_rows", "read_units", "sender_units",
+           "write_units_csv"]

@@ -1,25 +1,20 @@
-"""`nianbao campaign …`: the coordinator's collection round (init, collect, status, accept,
-reject, feedback, merge). Each command calls one function of :mod:`nianbao.campaign`."""
+"""`nianbao campaign …`: the coordinator's collection round (init, collect, status, feedback,
+merge). Each command calls one function of :mod:`nianbao.campaign`. Review commands (accept,
+reject, assign, files, history) are in ``campaign_review``, mail in ``campaign_mail``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-campaign_app = typer.Typer(no_args_is_help=True, help="年报收集任务：下发模板、收集、跟踪、反馈、汇总。")
-
-JSON_OPTION = typer.Option("--json", help="输出 JSON")
+from nianbao.commands.campaign_app import JSON_OPTION, campaign_app
+from nianbao.commands.campaign_app import echo_json as _echo_json
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(campaign_app, name="campaign")
-
-
-def _echo_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Nothing to add: the commands below join ``campaign_app`` when this module is imported."""
 
 
 @campaign_app.command("init")
@@ -98,68 +93,41 @@ def status_command(
     directory: Annotated[Path, typer.Argument(help="任务目录")],
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """各单位报送状态（未提交、有错误、仅有警告、已通过、已确认），并写出 status.xlsx。
+    """各单位的报送状态和备注，并写出 status.xlsx（报送情况、未计入的文件）。
 
     示例：nianbao campaign status 2025年报
     """
-    from nianbao.campaign.status import STATES, local_time, status
+    from nianbao.campaign.folder import open_campaign
+    from nianbao.campaign.review import STATES
+    from nianbao.campaign.status import TERMINAL_COLOURS, note_for, status
 
     report = status(directory)
     if as_json:
         _echo_json(report.to_json())
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    colours = {"未提交": "dim", "有错误": "red", "仅有警告": "yellow", "已通过": "green", "已确认": "bold green"}
     table = Table()
     short = {"no_wrap": True}
     folding = {"overflow": "fold"}  # long unit names fold, never cut
-    for title, options in (("编码", short), ("单位", {**folding, "min_width": 10, "ratio": 1}), ("状态", short),
-                           ("版本", short), ("最近报送", folding), ("按时", folding), ("错误", short), ("警告", short)):
+    for title, options in (("编码", short), ("单位", {**folding, "min_width": 10, "ratio": 1}), ("状态", folding),
+                           ("版本", short), ("最近收到", folding), ("按时", folding), ("错误", short), ("警告", short),
+                           ("备注", {**folding, "ratio": 1})):
         table.add_column(title, **options)
-    for u in report.units:
-        table.add_row(u.code, u.name, f"[{colours[u.state]}]{u.state}[/]", str(u.versions), local_time(u.latest_at),
-                      u.timeliness, str(u.errors), str(u.warnings))
+    with open_campaign(directory) as campaign:
+        for u in report.units:
+            # escape(): unit names and reasons are user text, never markup
+            table.add_row(u.code, escape(u.name), f"[{TERMINAL_COLOURS[u.state]}]{u.state}[/]", str(u.versions),
+                          campaign.local(u.latest_at), u.timeliness, str(u.errors), str(u.warnings),
+                          escape(note_for(campaign, u)))
     console = Console()
     console.print(table)
-    console.print("，".join(f"{s} {report.count(s)}" for s in STATES) +
-                  (f"；无法识别的文件 {len(report.unidentified) + len(report.refused)} 份" if report.unidentified
-                   or report.refused else ""))
+    console.print("，".join(f"{s} {report.count(s)}" for s in STATES if report.count(s)) +
+                  (f"；未计入任何单位的文件 {len(report.unassigned)} 份（nianbao campaign files 查看）"
+                   if report.unassigned else ""))
     typer.echo(f"已写出 {report.board}")
-
-
-@campaign_app.command("accept")
-def accept_command(
-    directory: Annotated[Path, typer.Argument(help="任务目录")],
-    unit: Annotated[str, typer.Argument(help="单位编码")],
-    force: Annotated[bool, typer.Option("--force", help="最新版本有错误也确认")] = False,
-    note: Annotated[str, typer.Option("--note", help="备注")] = "",
-) -> None:
-    """确认某单位最新报送的版本（汇总只用已确认的版本）。
-
-    示例：nianbao campaign accept 2025年报 A01
-    """
-    from nianbao.campaign.status import decide
-
-    s = decide(directory, unit, "accept", note, force)
-    typer.echo(f"已确认 {s.name}（{s.code}）的最新版本")
-
-
-@campaign_app.command("reject")
-def reject_command(
-    directory: Annotated[Path, typer.Argument(help="任务目录")],
-    unit: Annotated[str, typer.Argument(help="单位编码")],
-    reason: Annotated[str, typer.Option("--reason", help="退回理由（会写进给单位的反馈）")],
-) -> None:
-    """退回某单位最新报送的版本，并记录理由。
-
-    示例：nianbao campaign reject 2025年报 A01 --reason "表三数字与上报系统不一致"
-    """
-    from nianbao.campaign.status import decide
-
-    s = decide(directory, unit, "reject", reason)
-    typer.echo(f"已退回 {s.name}（{s.code}）的最新版本：{reason}")
 
 
 @campaign_app.command("feedback")
