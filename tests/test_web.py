@@ -91,13 +91,16 @@ def test_overview_filters_return_the_table_alone_for_htmx(camp):
 
 def test_receive_collects_dropped_files_and_eml_attachments(received):
     camp, c, text = received
-    assert text.count("新版本") >= 6
-    assert "孙渡街道2021年报.xls" in text  # the attachment, taken out of the .eml
+    rows = {m[0]: m[1] for m in re.findall(r'<th scope="row">([^<]+)</th>\s*<td data-label="结果"><span class="state '
+                                            r'state-[a-z]+">([^<]+)</span>', text)}
+    assert rows == {"孙渡街道2021年报.xls": "已收到·无法使用", "杜市镇年报.xlsx": "待核实", "拖船镇年报.xlsx": "有错误",
+                    "河洲年报.xlsx": "有错误", "张巷镇2021年报（定稿）.xlsx": "无问题", "年报.xlsx": "无问题",
+                    "荣塘镇.xlsx": "无问题", "尚庄街道2021年报.xlsx": "无问题"}
     page = c.get("/").text
-    assert re.search(r'<span class="n">2</span> 有错误', page)
-    assert c.get("/unit/360981103").status_code == 200
+    assert re.search(r'<span class="n">2</span> 有错误', page) and re.search(r'<span class="n">1</span> 待核实', page)
+    assert "1 份文件未计入任何单位" in page
     again = upload(c, sorted((camp / RETURNS).iterdir()), token(c))
-    assert "新版本" not in again and "已收过" in again  # dropping the same files twice records nothing twice
+    assert "state-" not in again and again.count("已收过") == 8  # the same files twice: nothing recorded twice
 
 
 def test_unit_page_marks_the_failing_cells_and_offers_its_files(received):
@@ -127,10 +130,28 @@ def test_decisions_are_recorded_in_the_ledger(received):
     assert "不能确认" in c.get("/unit/360981103").text  # errors, and "仍然确认" not ticked
     c.post("/unit/360981101/decision", data={"csrf": csrf, "decision": "accept"})
     with open_campaign(camp) as campaign:
-        rows = campaign.ledger.db.execute("SELECT v.unit_code, d.decision, d.reason FROM decisions d "
-                                          "JOIN versions v ON v.id = d.version_id ORDER BY d.id").fetchall()
-    assert [tuple(r) for r in rows] == [("360981103", "reject", "表三不平衡，请核对"), ("360981101", "accept", "")]
+        rows = campaign.ledger.db.execute("SELECT unit_code, action, reason, actor FROM reviews ORDER BY id").fetchall()
+    assert [tuple(r)[:3] for r in rows] == [("360981103", "reject", "表三不平衡，请核对"), ("360981101", "accept", "")]
+    assert all(r["actor"].endswith("工作台）") or r["actor"] == "工作台" for r in rows)
+    assert "已退回" in c.get("/?state=已退回").text
     assert c.post("/unit/360981101/decision", data={"csrf": csrf, "decision": "maybe"}).status_code == 400
+
+
+def test_a_held_file_is_assigned_from_the_page(received):
+    camp, c, _ = received
+    page = c.get("/receive").text
+    file_id = re.search(r'<tr id="file-(\d+)">', page).group(1)
+    assert "由杜市镇人民政府的登记邮箱发来，但文件中是荣塘镇人民政府的模板" in page
+    r = c.post("/assign", data={"csrf": token(c), "file": file_id, "unit": "360981105", "reason": "电话核实：杜市借用了荣塘的模板"})
+    assert r.status_code == 303 and r.headers["location"] == "/receive"
+    assert "已计入该单位" in c.get("/receive").text
+    unit = c.get("/unit/360981105").text
+    assert "第 1 版" in unit and "把文件 " + file_id + " 指定给杜市镇人民政府：电话核实：杜市借用了荣塘的模板" in unit
+    assert "未计入任何单位" not in c.get("/").text
+    bad = c.post("/assign", data={"csrf": token(c), "file": "x", "unit": "360981105"})
+    assert bad.status_code == 400
+    c.post("/assign", data={"csrf": token(c), "file": "999", "unit": "360981105"})
+    assert "登记簿中没有编号为 999 的文件" in c.get("/receive").text
 
 
 def test_feedback_drafts_and_merge_from_the_page(received):
@@ -160,7 +181,7 @@ def test_feedback_drafts_and_merge_from_the_page(received):
 # ----------------------------------------------------------------------------- CSRF and origin
 
 
-@pytest.mark.parametrize("url", ["/unit/360981101/decision", "/receive", "/answer/build", "/answer/send",
+@pytest.mark.parametrize("url", ["/unit/360981101/decision", "/receive", "/assign", "/answer/build", "/answer/send",
                                  "/totals/merge", "/logout"])
 def test_every_form_without_its_csrf_token_is_refused(camp, url):
     c = client(camp)
@@ -168,7 +189,7 @@ def test_every_form_without_its_csrf_token_is_refused(camp, url):
     r = c.post(url, data={"decision": "accept", "csrf": "forged"})
     assert r.status_code == 403 and "校验码" in r.text
     with open_campaign(camp) as campaign:
-        assert campaign.ledger.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+        assert campaign.ledger.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 0
     assert not (camp / "汇总").exists() and not (camp / "feedback").exists()
 
 
@@ -263,7 +284,7 @@ def test_a_file_over_the_campaign_limit_is_refused_unread(camp):
     c = client(camp)
     files = [("files", ("大文件.xlsx", b"PK" + b"\0" * 20_000, "application/octet-stream"))]
     text = upload_raw(c, files)
-    assert "文件过大" in text and "拒收" in text
+    assert "文件过大" in text and "已收到·无法使用" in text
     with open_campaign(camp) as campaign:
         assert campaign.ledger.db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
         assert campaign.ledger.db.execute("SELECT problem_code FROM receipts").fetchone()[0] == "FILE-TOO-LARGE"

@@ -18,8 +18,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from nianbao.campaign.init import open_campaign
-from nianbao.campaign.status import local_time
+from nianbao.campaign.folder import local_time, open_campaign
 from nianbao.web import security
 
 HERE = Path(__file__).resolve().parent
@@ -39,10 +38,10 @@ class DeskState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def environment() -> Environment:
+def environment(tz=None) -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters["local"] = local_time
+    env.filters["local"] = lambda iso: local_time(iso, tz)  # ledger times in the campaign's time zone
     return env
 
 
@@ -59,6 +58,7 @@ def create_app(directory: Path, host: str = "127.0.0.1", allowed_hosts: list[str
     with open_campaign(directory) as campaign:
         password_hash = str(campaign.settings.get("desk", {}).get("password_hash", ""))
         max_file = campaign.max_file_bytes
+        tz = campaign.tz
     security.check_bind(host, password_hash)
     local = security.is_local(host)
     if allowed_hosts is None:
@@ -74,7 +74,7 @@ def create_app(directory: Path, host: str = "127.0.0.1", allowed_hosts: list[str
     app = Starlette(routes=[*routes, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
                     middleware=middleware, exception_handlers=exception_handlers)
     app.state.desk = state
-    app.state.env = environment()
+    app.state.env = environment(tz)
     app.state.env.globals["state_class"] = STATE_CLASS
     return security.BodyLimit(app, UPLOAD_TOTAL_MB * 1024 * 1024)
 

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from nianbao.campaign import review
 from nianbao.campaign.collect import CollectReport, ItemOutcome, collect_items, collect_lock
-from nianbao.campaign.init import Campaign, open_campaign
+from nianbao.campaign.folder import Campaign, open_campaign
 from nianbao.campaign.ledger import finding_of
 from nianbao.campaign.merge import MERGE_DIR
+from nianbao.campaign.review import STATES, FileRecord, HistoryEvent, UnitState, VersionRecord
 from nianbao.campaign.sources import Received, items_from_message
-from nianbao.campaign.status import STATES, STATUS_FILE, UnitStatus, latest_version, local_time, unit_statuses
+from nianbao.campaign.status import STATUS_FILE
 from nianbao.errors import NianbaoError
 from nianbao.findings import CODES, grouped, register_format
 from nianbao.report.model import TableGrid, table_grid
@@ -45,40 +47,33 @@ class Overview:
     year: int
     deadline: dt.date | None
     days_left: int | None
-    units: list[UnitStatus]
+    units: list[UnitState]
     parents: dict[str, str]  # code -> name of every unit that is someone's parent
     counts: dict[str, int]
-    unidentified: list[dict]
-    refused: list[dict]
+    unassigned: list[FileRecord]  # held (待核实) or from an unknown address: counted for nobody
+    names: dict[str, str]  # unit code -> name, for showing files' units
     received_days: list[tuple[dt.date, int]]  # versions received per local day
     top_findings: list[tuple[str, str, int]]  # (code, description, units with it)
 
-    @property
-    def overdue(self) -> int:
-        return sum(1 for u in self.units if u.timeliness in ("逾期", "逾期未交"))
-
 
 def overview(directory: Path, today: dt.date | None = None) -> Overview:
-    today = today or dt.date.today()
     with open_campaign(directory) as campaign:
         register_format(campaign.format)  # rule ids read as their descriptions
-        units = unit_statuses(campaign, today)
+        today = today or campaign.today()
+        units = review.unit_states(campaign, today)
         names = {u.code: u.name for u in units}
         parents = {u.parent: names.get(u.parent, u.parent) for u in units if u.parent}
-        ledger = campaign.ledger
         return Overview(
             title=campaign.title, year=campaign.year, deadline=campaign.deadline,
             days_left=(campaign.deadline - today).days if campaign.deadline else None, units=units, parents=parents,
             counts={s: sum(1 for u in units if u.state == s) for s in STATES},
-            unidentified=[_unidentified(campaign, v) for v in ledger.unidentified()],
-            refused=[{"source": r["source"], "name": r["name"], "problem": r["problem"] or "",
-                      "received": local_time(r["received_at"])} for r in ledger.refused_receipts()],
-            received_days=_received_days(ledger.db),
-            top_findings=_top_findings(ledger.db, [u.latest_sha256 for u in units if u.latest_sha256]))
+            unassigned=review.unassigned_files(campaign), names=names,
+            received_days=_received_days(campaign),
+            top_findings=_top_findings(campaign.ledger.db, [u.latest_sha256 for u in units if u.latest_sha256]))
 
 
-def filter_units(units: list[UnitStatus], state: str = "", parent: str = "", overdue: bool = False,
-                 q: str = "") -> list[UnitStatus]:
+def filter_units(units: list[UnitState], state: str = "", parent: str = "", overdue: bool = False,
+                 q: str = "") -> list[UnitState]:
     q = q.strip()
     return [u for u in units
             if (not state or u.state == state) and (not parent or u.parent == parent)
@@ -86,19 +81,12 @@ def filter_units(units: list[UnitStatus], state: str = "", parent: str = "", ove
             and (not q or q in u.name or q in u.code)]
 
 
-def _unidentified(campaign: Campaign, version: sqlite3.Row) -> dict:
-    receipts = campaign.ledger.receipts_for(version["sha256"])
-    first = receipts[0] if receipts else None
-    claimed = version["claimed_name"] + (f"（{version['claimed_code']}）" if version["claimed_code"] else "")
-    return {"sha256": version["sha256"], "problem": version["problem"] or "", "claimed": claimed,
-            "name": first["name"] if first else "", "source": first["source"] if first else "",
-            "sender": first["sender"] if first else "", "received": local_time(version["received_at"])}
-
-
-def _received_days(db: sqlite3.Connection) -> list[tuple[dt.date, int]]:
+def _received_days(campaign: Campaign) -> list[tuple[dt.date, int]]:
+    """Files received per day in the campaign's time zone (every file, usable or not)."""
     days: Counter[dt.date] = Counter()
-    for (at,) in db.execute("SELECT received_at FROM versions WHERE unit_code IS NOT NULL"):
-        days[dt.datetime.fromisoformat(at).astimezone().date()] += 1
+    for f in review.files(campaign):
+        moment = dt.datetime.fromisoformat(f.received_at)
+        days[(moment.astimezone(campaign.tz) if moment.tzinfo else moment).date()] += 1
     return sorted(days.items())
 
 
@@ -116,25 +104,16 @@ def _top_findings(db: sqlite3.Connection, shas: list[str], limit: int = 8) -> li
 
 
 @dataclass
-class VersionView:
-    id: int
-    sha256: str
-    received: str
-    status: str
-    errors: int
-    warnings: int
-    decisions: list[dict]
-    sources: list[dict]
-
-
-@dataclass
 class UnitPage:
-    status: UnitStatus
+    status: UnitState
     unit: dict
-    versions: list[VersionView]
+    versions: list[VersionRecord]
+    sources: dict[int, list[FileRecord]]  # version id -> the files that carried it
+    history: list[HistoryEvent]
     findings_by_sheet: list[tuple[str, list[tuple[str, str, str]]]]  # sheet -> (severity, place, message)
     grids: list[TableGrid]
     marked: dict[str, str]  # cell id -> "error" | "warning"
+    others: list[tuple[str, str]]  # (code, name) of every other unit, to assign a held file to
     sends: list[dict] = field(default_factory=list)
 
 
@@ -144,18 +123,15 @@ def unit_page(directory: Path, code: str) -> UnitPage:
         unit = ledger.unit(code)
         if unit is None:
             raise KeyError(code)
-        status = next(u for u in unit_statuses(campaign) if u.code == code)
-        versions = []
-        for v in ledger.versions(code):
-            decisions = [{"decision": d["decision"], "reason": d["reason"], "at": local_time(d["decided_at"])}
-                         for d in ledger.db.execute("SELECT * FROM decisions WHERE version_id = ? ORDER BY id",
-                                                    (v["id"],))]
-            sources = [{"source": r["source"], "name": r["name"], "sender": r["sender"]}
-                       for r in ledger.receipts_for(v["sha256"])]
-            versions.append(VersionView(v["id"], v["sha256"], local_time(v["received_at"]), v["status"], v["errors"],
-                                        v["warnings"], decisions, sources))
-        latest = latest_version(ledger, code)
-        findings = [finding_of(f) for f in ledger.findings(latest["id"])] if latest is not None else []
+        register_format(campaign.format)
+        status = review.unit_state(campaign, code)
+        versions = review.unit_versions(campaign, code)
+        sources: dict[int, list[FileRecord]] = {}
+        for f in review.files(campaign):
+            if f.version_id is not None and f.unit_code == code:
+                sources.setdefault(f.version_id, []).append(f)
+        latest = versions[-1] if versions else None
+        findings = [finding_of(f) for f in ledger.findings(latest.id)] if latest is not None else []
         by_name = {c.name: c.id for c in campaign.format.cells.values()}
         marked: dict[str, str] = {}
         for f in findings:
@@ -166,19 +142,21 @@ def unit_page(directory: Path, code: str) -> UnitPage:
         for first, place, message in grouped(findings):
             sheets.setdefault(first.sheet or "文件", []).append((first.severity, place, message))
         fmt = campaign.format
-        values = _values(fmt, latest)
+        values = _values(fmt, latest.values_json if latest else None)
         grids = [table_grid(fmt.tables[p.table], values) for p in fmt.parts if p.table] if latest else []
-        sends = [{"kind": s["kind"], "at": local_time(s["sent_at"]), "result": s["result"], "detail": s["detail"]}
+        sends = [{"kind": s["kind"], "at": campaign.local(s["sent_at"]), "result": s["result"], "detail": s["detail"]}
                  for s in ledger.db.execute("SELECT * FROM sends WHERE unit_code = ? ORDER BY id", (code,))]
-        return UnitPage(status, dict(unit), versions, list(sheets.items()), grids, marked, sends)
+        others = [(u["code"], u["name"]) for u in ledger.units()]
+        return UnitPage(status, dict(unit), versions, sources, review.unit_history(campaign, code),
+                        list(sheets.items()), grids, marked, others, sends)
 
 
-def _values(fmt, version: sqlite3.Row | None) -> dict[str, Decimal | None]:
+def _values(fmt, values_json: str | None) -> dict[str, Decimal | None]:
     """The numbers of a version, totals computed as the template's formulas would."""
-    if version is None:
+    if values_json is None:
         return {}
     values: dict[str, Decimal | None] = {}
-    for k, v in json.loads(version["values_json"]).items():
+    for k, v in json.loads(values_json).items():
         try:
             values[k] = None if v is None else Decimal(v)
         except ArithmeticError:
@@ -233,9 +211,58 @@ def receive(directory: Path, items: list[Received], progress: Callable[[ItemOutc
         return collect_items(campaign, items, workers, progress)
 
 
-def max_file_bytes(directory: Path) -> int:
+@dataclass
+class Outcome:
+    """One dropped item as the coordinator reads it: what collect did, and where the file now counts."""
+
+    name: str
+    outcome: str  # collect's: new | duplicate | skipped | refused | unidentified
+    state: str  # the review state word of the file ("" when collect skipped it)
+    unit_code: str
+    unit_name: str
+    problem: str
+
+
+def outcomes(directory: Path, report: CollectReport) -> list[Outcome]:
     with open_campaign(directory) as campaign:
-        return campaign.max_file_bytes
+        records = review.files(campaign)
+        names = {u["code"]: u["name"] for u in campaign.ledger.units()}
+    by_sha = {f.sha256: f for f in records if f.sha256}
+    by_source = {(f.source, f.name): f for f in records}
+    out = []
+    for item in report.items:
+        f = by_sha.get(item.sha256 or "") or by_source.get((item.source, item.name))
+        if f is None or item.outcome == "skipped":
+            out.append(Outcome(item.name, item.outcome, "", "", "", item.problem or ""))
+            continue
+        code = f.unit_code or ""
+        out.append(Outcome(item.name or f.name, item.outcome, f.state, code, names.get(code, ""), f.problem))
+    return out
+
+
+# ----------------------------------------------------------------------------- review actions
+
+#: Who acted, as the ledger records it: the desk's user is the login running the server.
+DESK_ACTOR = "工作台"
+
+
+def actor() -> str:
+    name = review.default_actor()
+    return f"{name}（{DESK_ACTOR}）" if name else DESK_ACTOR
+
+
+def decide(directory: Path, code: str, decision: str, reason: str = "", force: bool = False) -> UnitState:
+    """Accept or return the unit's latest version, exactly as ``campaign accept/reject``."""
+    with open_campaign(directory) as campaign:
+        if decision == "accept":
+            return review.accept(campaign, code, actor(), reason, force)
+        return review.reject(campaign, code, reason, actor())
+
+
+def assign(directory: Path, file_id: int, code: str, reason: str = "") -> FileRecord:
+    """Count a held or unknown-sender file for a unit, exactly as ``campaign assign``."""
+    with open_campaign(directory) as campaign:
+        return review.assign_file(campaign, file_id, code, actor(), reason)
 
 
 # ----------------------------------------------------------------------------- answer
@@ -283,13 +310,13 @@ def original_path(directory: Path, sha256: str) -> tuple[Path, str] | None:
         row = campaign.ledger.db.execute("SELECT path, kind FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         if row is None:
             return None
-        version = campaign.ledger.version_by_sha(sha256)
-        unit = campaign.ledger.unit(version["unit_code"]) if version is not None and version["unit_code"] else None
+        record = next((f for f in review.files(campaign) if f.sha256 == sha256), None)
+        unit = campaign.ledger.unit(record.unit_code) if record is not None and record.unit_code else None
         root = campaign.dir.resolve()
         path = (campaign.dir / row["path"]).resolve()
         if root not in path.parents or not path.is_file():
             return None
-        label = unit["name"] if unit is not None else "无法识别的文件"
+        label = unit["name"] if unit is not None else "未计入单位的文件"
         return path, f"{label}_{sha256[:8]}.{row['kind']}"
 
 
@@ -305,5 +332,5 @@ def output_files(directory: Path) -> dict[str, Path]:
     return {name: p for name, p in found.items() if p.is_file()}
 
 
-__all__ = ["Letter", "MAX_UPLOAD_FILES", "Overview", "letters", "UnitPage", "Upload", "filter_units", "max_file_bytes", "original_path",
+__all__ = ["Letter", "MAX_UPLOAD_FILES", "Outcome", "Overview", "outcomes", "UnitPage", "Upload", "assign", "decide", "filter_units", "letters", "original_path",
            "output_files", "overview", "receive", "unit_page", "upload_items"]

@@ -24,13 +24,14 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.background import BackgroundTask
 
-from nianbao.campaign.status import STATES
+from nianbao.campaign.review import HELD, STATES
 from nianbao.errors import NianbaoError
 from nianbao.web import charts, desk, security
 
-STATE_CLASS = {"未提交": "missing", "有错误": "errors", "仅有警告": "warnings", "已通过": "passed", "已确认": "accepted",
-               "已退回": "rejected", "已重新报送": "resubmitted", "已收到": "received", "无问题": "passed",
-               "待核实": "pending", "已收到·无法使用": "unusable"}
+#: CSS class of each review state word (the words themselves come from campaign.review).
+STATE_CLASS = {"未提交": "missing", "有错误": "errors", "仅有警告": "warnings", "无问题": "passed", "已确认": "accepted",
+               "已退回": "rejected", "已重新报送": "resubmitted", "已收到": "received", "待核实": "held",
+               "已收到·无法使用": "unusable"}
 MAX_REASON = 500
 
 
@@ -111,8 +112,6 @@ async def unit_view(request: Request) -> Response:
 
 
 async def decision(request: Request) -> Response:
-    from nianbao.campaign.status import decide
-
     code = request.path_params["code"]
     form = await checked_form(request, max_files=0, max_fields=10)
     choice = _text(form, "decision")
@@ -121,13 +120,33 @@ async def decision(request: Request) -> Response:
     if choice not in ("accept", "reject"):
         raise HTTPException(400, "请选择“确认”或“退回”")
     try:
-        result = await run_in_threadpool(decide, request.app.state.desk.directory, code, choice, reason, force)
+        result = await run_in_threadpool(desk.decide, request.app.state.desk.directory, code, choice, reason, force)
     except NianbaoError as err:
         request.session["flash"] = f"未能{'确认' if choice == 'accept' else '退回'}：{err}"
     else:
         done = "已确认" if choice == "accept" else f"已退回（理由：{reason}）"
         request.session["flash"] = f"{result.name}{done}，现在的状态：{result.state}"
     return RedirectResponse(f"/unit/{quote(code)}", status_code=303)
+
+
+async def assign(request: Request) -> Response:
+    """Count a held or unknown-sender file for the unit chosen on the page."""
+    form = await checked_form(request, max_files=0, max_fields=10)
+    code, reason, back = _text(form, "unit"), _text(form, "reason", MAX_REASON), _text(form, "back")
+    try:
+        file_id = int(_text(form, "file"))
+    except ValueError:
+        raise HTTPException(400, "请选择要指定的文件") from None
+    if not code:
+        raise HTTPException(400, "请选择这份文件计入哪个单位")
+    try:
+        record = await run_in_threadpool(desk.assign, request.app.state.desk.directory, file_id, code, reason)
+    except NianbaoError as err:
+        request.session["flash"] = f"未能指定：{err}"
+    else:
+        request.session["flash"] = f"文件 {record.id}（{record.name}）已计入该单位，状态：{record.state}"
+    target = f"/unit/{quote(code)}" if back == "unit" else "/receive"
+    return RedirectResponse(target, status_code=303)
 
 
 # ----------------------------------------------------------------------------- downloads
@@ -204,8 +223,8 @@ async def output_file(request: Request) -> Response:
 
 async def receive_page(request: Request) -> Response:
     ov = await run_in_threadpool(desk.overview, request.app.state.desk.directory)
-    return render(request, "receive.html", nav="receive", ov=ov, job=None,
-                  max_mb=request.app.state.desk.max_file_bytes // (1024 * 1024))
+    return render(request, "receive.html", nav="receive", ov=ov, job=None, held=HELD,
+                  max_mb=request.app.state.desk.max_file_bytes // (1024 * 1024), flash=request.session.pop("flash", ""))
 
 
 async def receive_upload(request: Request) -> Response:
@@ -249,6 +268,7 @@ class Job:
         self.items: list = []
         self.finished = False
         self.error = ""
+        self.results: list[desk.Outcome] = []  # once finished: each item with its review state
 
     @property
     def done(self) -> int:
@@ -256,7 +276,8 @@ class Job:
 
     def run(self, directory: Path, items: list) -> None:
         try:
-            desk.receive(directory, items, progress=self.items.append)
+            report = desk.receive(directory, items, progress=self.items.append)
+            self.results = desk.outcomes(directory, report)
         except NianbaoError as err:
             self.error = str(err)
         except Exception as err:  # the page must say something; the server keeps running
@@ -387,6 +408,7 @@ routes = [
     Route("/receive", receive_page),
     Route("/receive", receive_upload, methods=["POST"]),
     Route("/receive/job/{job}", receive_job),
+    Route("/assign", assign, methods=["POST"]),
     Route("/answer", answer_page),
     Route("/answer/build", answer_build, methods=["POST"]),
     Route("/answer/send", answer_send, methods=["POST"]),
