@@ -341,3 +341,30 @@ def test_unit_page_escapes_what_units_wrote(received):
         db.execute("UPDATE units SET contact = '<script>alert(1)</script>' WHERE code = '360981101'")
     page = c.get("/unit/360981101").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# ----------------------------------------------------------------------------- sending from the page
+
+
+def test_letters_are_sent_with_the_password_typed_in_the_page_and_never_stored(received, monkeypatch):
+    from mailservers import SMTP_PASSWORD, smtp_server
+    from test_campaign_mailing import configure
+
+    camp, c, _ = received
+    monkeypatch.delenv("NB_TEST_SMTP_PASSWORD", raising=False)
+    csrf = token(c)
+    c.post("/answer/build", data={"csrf": csrf})
+    with smtp_server() as server:
+        configure(camp, server)
+        r = c.post("/answer/send", data={"csrf": csrf, "mode": "send", "password": "wrong", "unit": ["360981103"]})
+        assert r.status_code == 409 or "<td>失败</td>" in r.text, r.text
+        assert not server.messages
+        r = c.post("/answer/send", data={"csrf": csrf, "mode": "send", "password": SMTP_PASSWORD,
+                                         "unit": ["360981103", "360981109"]})
+        assert r.status_code == 200 and "发送结果" in r.text and r.text.count("<td>已发送</td>") == 2
+        assert sorted(m.rcpt_tos[0] for m in server.messages) == ["tuochuan@example.gov.cn", "xiushi@example.gov.cn"]
+    assert SMTP_PASSWORD not in r.text
+    secret = SMTP_PASSWORD.encode("utf-8")
+    for path in camp.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_bytes(), path
