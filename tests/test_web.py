@@ -43,7 +43,7 @@ def finished(c: TestClient, text: str) -> str:
     while "处理完毕" not in text:
         assert time.monotonic() < deadline
         time.sleep(0.3)
-        text = c.get(f"/receive/job/{job}").text
+        text = c.get(f"/job/{job}").text
     return text
 
 
@@ -166,6 +166,16 @@ def test_feedback_drafts_and_merge_from_the_page(received):
     r = c.post("/answer/send", data={"csrf": csrf, "mode": "drafts", "unit": ["360981103", "360981109"]})
     assert r.status_code == 200 and "草稿已保存" in r.text
     assert r.text.count("已存草稿") == 2
+    # from the page (htmx) the same runs in the background, with a progress bar
+    r = c.post("/answer/send", data={"csrf": csrf, "mode": "drafts", "unit": ["360981104"]},
+               headers={"HX-Request": "true"})
+    job = re.search(r'id="job-([^"]+)"', r.text).group(1)
+    for _ in range(300):
+        if "草稿已保存" in r.text:
+            break
+        time.sleep(0.2)
+        r = c.get(f"/job/{job}")
+    assert "<progress" in r.text and "1 / 1 个单位" in r.text and "已存草稿" in r.text
     assert (camp / "outbox" / "360981103_2021_提醒邮件.eml").is_file()
     assert not (camp / "outbox" / "360981108_2021_提醒邮件.eml").exists()  # not ticked
     r = c.post("/totals/merge", data={"csrf": csrf})
@@ -357,11 +367,11 @@ def test_letters_are_sent_with_the_password_typed_in_the_page_and_never_stored(r
     with smtp_server() as server:
         configure(camp, server)
         r = c.post("/answer/send", data={"csrf": csrf, "mode": "send", "password": "wrong", "unit": ["360981103"]})
-        assert r.status_code == 409 or "<td>失败</td>" in r.text, r.text
+        assert r.status_code == 409 or "<td data-label=\"结果\">失败</td>" in r.text, r.text
         assert not server.messages
         r = c.post("/answer/send", data={"csrf": csrf, "mode": "send", "password": SMTP_PASSWORD,
                                          "unit": ["360981103", "360981109"]})
-        assert r.status_code == 200 and "发送结果" in r.text and r.text.count("<td>已发送</td>") == 2
+        assert r.status_code == 200 and "发送结果" in r.text and r.text.count("<td data-label=\"结果\">已发送</td>") == 2
         assert sorted(m.rcpt_tos[0] for m in server.messages) == ["tuochuan@example.gov.cn", "xiushi@example.gov.cn"]
     assert SMTP_PASSWORD not in r.text
     secret = SMTP_PASSWORD.encode("utf-8")

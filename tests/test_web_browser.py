@@ -151,7 +151,7 @@ def test_a_coordinators_journey(tmp_path):
         expect(letter.locator("pre")).to_contain_text("表三“自然人”列不平衡，请核对后重新报送")
         page.click("button:has-text('保存为邮件草稿')")
         expect(page.locator("#result-h")).to_have_text("草稿已保存", timeout=60_000)
-        drafted = page.locator("section.card tbody tr", has_text="已存草稿")
+        drafted = page.locator("#send-result tbody tr", has_text="已存草稿")
         assert drafted.count() >= 3
         assert (camp / "outbox" / "360981103_2021_提醒邮件.eml").is_file()
 

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -238,10 +239,9 @@ async def receive_upload(request: Request) -> Response:
         items = await run_in_threadpool(desk.upload_items, uploads, state.max_file_bytes)
     finally:
         await form.close()
-    job = Job(secrets.token_urlsafe(8), total=len(items))
-    with state.lock:
-        state.jobs[job.id] = job
-    threading.Thread(target=job.run, args=(state.directory, items), daemon=True).start()
+    directory = state.directory
+    job = Job("_job.html", len(items), lambda progress: desk.receive(directory, items, progress),
+              lambda report: desk.outcomes(directory, report), "未能处理上传的文件").start(state)
     await asyncio.sleep(0.05)
     return render(request, "_job.html", job=job)
 
@@ -252,38 +252,47 @@ def _reader(upload: UploadFile):
     return lambda: data
 
 
-async def receive_job(request: Request) -> Response:
-    job = request.app.state.desk.jobs.get(request.path_params["job"])
-    if job is None:
-        raise HTTPException(404, "没有这次上传的记录（网页服务重启过）")
-    return render(request, "_job.html", job=job)
-
-
 class Job:
-    """One drop being collected in the background; the page polls it for the progress bar."""
+    """Work running in the background (a drop being collected, letters being sent); the page
+    polls it for its progress bar. ``work(progress)`` calls the library function with a progress
+    callback; ``finish(result)`` turns its result into the rows the page shows."""
 
-    def __init__(self, job_id: str, total: int) -> None:
-        self.id = job_id
+    def __init__(self, template: str, total: int, work: Callable, finish: Callable, failed: str) -> None:
+        self.id = secrets.token_urlsafe(8)
+        self.template = template
         self.total = total
         self.items: list = []
         self.finished = False
         self.error = ""
-        self.results: list[desk.Outcome] = []  # once finished: each item with its review state
+        self.results: list = []
+        self._work, self._finish, self._failed = work, finish, failed
 
     @property
     def done(self) -> int:
         return len(self.items)
 
-    def run(self, directory: Path, items: list) -> None:
+    def start(self, state) -> Job:
+        with state.lock:
+            state.jobs[self.id] = self
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def _run(self) -> None:
         try:
-            report = desk.receive(directory, items, progress=self.items.append)
-            self.results = desk.outcomes(directory, report)
+            self.results = self._finish(self._work(self.items.append))
         except NianbaoError as err:
-            self.error = str(err)
+            self.error = f"{self._failed}：{err}"
         except Exception as err:  # the page must say something; the server keeps running
-            self.error = f"处理上传的文件时出错：{err}"
+            self.error = f"{self._failed}（内部错误：{err}）"
         finally:
             self.finished = True
+
+
+async def job_view(request: Request) -> Response:
+    job = request.app.state.desk.jobs.get(request.path_params["job"])
+    if job is None:
+        raise HTTPException(404, "没有这项工作的记录（网页服务重启过）：请刷新页面")
+    return render(request, job.template, job=job)
 
 
 # ----------------------------------------------------------------------------- answer
@@ -316,6 +325,15 @@ async def answer_send(request: Request) -> Response:
     password = _text(form, "password", 500) or None
     codes = [c for c in form.getlist("unit") if isinstance(c, str)][:1000] or None
     directory = request.app.state.desk.directory
+    if _is_htmx(request):  # in the background, with a progress bar and each unit's result as it comes
+        total = len(codes) if codes else len(await run_in_threadpool(desk.letters, directory) or [])
+        job = Job("_send_job.html", total,
+                  lambda progress: remind(directory, codes, drafts=drafts, password=password, progress=progress),
+                  lambda report: report.units, "未能写出草稿" if drafts else "未能发送")
+        job.drafts = drafts
+        job.start(request.app.state.desk)
+        await asyncio.sleep(0.05)
+        return render(request, "_send_job.html", job=job)
     try:
         report = await run_in_threadpool(lambda: remind(directory, codes, drafts=drafts, password=password))
     except NianbaoError as err:
@@ -407,7 +425,7 @@ routes = [
     Route("/files/{name}", output_file),
     Route("/receive", receive_page),
     Route("/receive", receive_upload, methods=["POST"]),
-    Route("/receive/job/{job}", receive_job),
+    Route("/job/{job}", job_view),
     Route("/assign", assign, methods=["POST"]),
     Route("/answer", answer_page),
     Route("/answer/build", answer_build, methods=["POST"]),
