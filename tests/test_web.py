@@ -378,3 +378,62 @@ def test_letters_are_sent_with_the_password_typed_in_the_page_and_never_stored(r
     for path in camp.rglob("*"):
         if path.is_file():
             assert secret not in path.read_bytes(), path
+
+
+# ----------------------------------------------------------------------------- the serve command
+
+
+def test_the_readme_demo_command_opens_the_desk(tmp_path):
+    """`nianbao serve 演示任务 --demo samples/…` as the README says: the folder is made, the page answers."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from webdesk import SAMPLE
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-c", "import sys; from nianbao.cli import main; sys.exit(main())", "serve", "演示任务",
+           "--demo", str(SAMPLE), "--no-browser", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    page = r.read().decode("utf-8")
+                break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        assert "丰城市2021年度政府信息公开工作年度报告收集" in page
+        assert len(list((tmp_path / "演示任务" / "示例回件").iterdir())) == 8
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert f"http://127.0.0.1:{port}/" in out
+    # another address without a password: one Chinese line, exit 2, nothing served
+    other = subprocess.run([*cmd[:3], "serve", "演示任务", "--host", "0.0.0.0", "--no-browser", "--port", str(port)],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert other.returncode == 2 and other.stderr.startswith("错误：要在 0.0.0.0 上开放") and "Traceback" not in other.stderr
+
+
+def test_set_password_asks_twice_and_stores_only_the_hash(camp, monkeypatch):
+    from nianbao.web import server
+
+    answers = iter(["政务公开办2025", "政务公开办2025"])
+    monkeypatch.setattr(server.getpass, "getpass", lambda prompt="": next(answers))
+    server.ask_password(camp)
+    text = (camp / "campaign.toml").read_text(encoding="utf-8")
+    stored = re.search(r'password_hash = "([^"]+)"', text).group(1)
+    assert security.verify_password("政务公开办2025", stored) and "政务公开办2025" not in text
+    answers = iter(["短", "短"])
+    with pytest.raises(NianbaoError, match="至少 8 个字符"):
+        server.ask_password(camp)
+    answers = iter(["abcdefgh", "abcdefgX"])
+    with pytest.raises(NianbaoError, match="不一致"):
+        server.ask_password(camp)
+    create_app(camp, "0.0.0.0")  # now allowed
