@@ -37,8 +37,10 @@ def init_command(
     result = init_campaign(directory, year, units, title, deadline, previous_campaign, area=area)
     if as_json:
         _echo_json({"dir": str(result.dir), "units": result.units, "templates": [str(p) for p in result.templates],
-                    "carried_over": result.carried_over})
+                    "carried_over": result.carried_over, "warnings": result.warnings})
         return
+    for line in result.warnings:
+        typer.echo(f"注意：{line}", err=True)
     extra = f"，其中 {result.carried_over} 个预填了上年数据" if previous_campaign else ""
     typer.echo(f"已建立任务 {result.dir}：{result.units} 个单位的模板在 outbox/ 中{extra}")
 
