@@ -329,7 +329,7 @@ def _units_sheet(wb, st, campaign: Campaign, table, result: MergeResult, note: s
     ws = wb.add_worksheet(f"各单位·{table.short}")
     columns = unit_columns(fmt, table)
     heads = ["单位名称"] + [label for _, label in columns]
-    widths = [26.0] + [9.0] * len(columns)
+    widths = [30.0] + [9.0] * len(columns)
     # the note spans what fits on the first page, so it prints whole there
     span = next((i for i in range(len(widths)) if sum(widths[:i + 1]) > 150), len(widths)) - 1
     _banner(ws, note, sum(widths[:span + 1]), span, st["note"])
@@ -346,7 +346,7 @@ def _units_sheet(wb, st, campaign: Campaign, table, result: MergeResult, note: s
     ws.freeze_panes(3, 1)
     ws.repeat_rows(2)
     ws.repeat_columns(0)
-    _print_setup(ws, wide=max(1, round(sum(widths) / 190)))
+    _print_setup(ws, wide=max(1, round(sum(widths) / 150)))  # 表三: two pages across, still legible
 
 
 def _missing_sheet(wb, st, campaign: Campaign, result: MergeResult, note: str) -> None:
@@ -376,14 +376,16 @@ def _checks_sheet(wb, st, campaign: Campaign, result: MergeResult, note: str) ->
     scopes += [(f"{g.name}及下级", g.findings, g.missing) for g in result.groups if g.members]
     failed = sum(len(f) for _, f, _ in scopes)
     head = f"汇总数据重新校验：{'全部通过' if not failed else f'{failed} 项未通过'}。{note}"
-    heads, widths = ("汇总范围", "校验结果", "下级缺报", "说明"), (26, 12, 40, 60)
+    heads, widths = ("汇总范围", "校验结果", "下级缺报", "说明"), (26, 12, 60, 42)
     _banner(ws, head, sum(widths), len(heads) - 1, st["note"])
     for col, (text, width) in enumerate(zip(heads, widths)):
         ws.write(2, col, text, st["header"])
         ws.set_column(col, col, width)
     row = 3
-    for scope, findings, left in scopes:
+    for i, (scope, findings, left) in enumerate(scopes):
         absent = "、".join(f"{m.name}（{m.state}）" for m in left) or "无"
+        if i == 0 and left:  # the grand total: the full list is a sheet of its own
+            absent = f"{len(left)} 个单位，见“未纳入的单位”工作表"
         lines = [f"{f.severity_text}：{f.table or ''}{f.row or ''}{'·' + f.column if f.column else ''} {f.message}".strip()
                  for f in findings]
         values = (scope, "通过" if not findings else f"{len(findings)} 项未通过", absent, "\n".join(lines) or "—")
