@@ -21,10 +21,11 @@ from mailservers import CapturingHandler, smtp_server
 from nianbao.campaign.init import init_campaign
 from nianbao.campaign.ledger import Ledger
 from nianbao.campaign.mailing import collect_imap, remind, send_templates
-from nianbao.campaign.status import ERRORS, MISSING, PASSED, status
+from nianbao.campaign.review import ERRORS, MISSING, PASSED, UNUSABLE
+from nianbao.campaign.status import status
 from nianbao.cli import main
 from nianbao.format import load_format
-from nianbao.mail.compose import Attachment, compose
+from nianbao.mail.compose import Attachment, compose, report_filename
 from nianbao.mail.decode import parse_message
 
 YEAR = 2025
@@ -80,8 +81,13 @@ def sends(camp: Path) -> list[dict]:
 
 def answer(captured_raw: bytes, attachments: list[Attachment]) -> bytes:
     """A unit's reply to a captured message, as its mail client would write it."""
+    import email
+    import email.policy
+
     original = parse_message(captured_raw)
-    return compose(sender=original.sender_address or "unit@example.gov.cn", sender_name="", to="coord@example.cn",
+    # the unit answers from its own registered address (the one the template went to)
+    unit_address = email.message_from_bytes(captured_raw, policy=email.policy.default)["To"].addresses[0].addr_spec
+    return compose(sender=unit_address, sender_name="", to="coord@example.cn",
                    to_name="", subject="回复：" + original.subject, body="已填好，请查收。",
                    attachments=attachments).data
 
@@ -101,7 +107,7 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
         parsed = parse_message(by_rcpt[unit["email"]].data)
         assert unit["name"] in parsed.subject and str(YEAR) in parsed.subject
         (att,) = parsed.attachments
-        assert att.filename == f"{unit['code']}_{YEAR}_政务公开年报.xlsx"
+        assert att.filename == report_filename(unit["name"], YEAR)
         assert att.data == (camp / unit["template"]).read_bytes()
         results = [r["result"] for r in rows if r["unit_code"] == unit["code"]]
         assert results == ["sending", "sent"]
@@ -136,7 +142,8 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
     assert outcomes == {(f"{valid}_{YEAR}_政务公开年报.xlsx", "new"), (f"{wrong}_{YEAR}_政务公开年报.xlsx", "new"),
                         ("喆镕镇年报.xlsx", "new"), ("", "refused"), ("盖章页.pdf", "unidentified")}
     states = {u.code: u.state for u in status(camp, write_board=False).units}
-    assert states == {valid: PASSED, wrong: ERRORS, gbk: PASSED, empty: MISSING, pdf_only: MISSING, silent: MISSING}
+    # the mail without attachment and the PDF came from the units' own addresses: received, unusable
+    assert states == {valid: PASSED, wrong: ERRORS, gbk: PASSED, empty: UNUSABLE, pdf_only: UNUSABLE, silent: MISSING}
     stored = list((camp / "inbox").rglob("*.eml"))
     assert len(stored) == 5  # every raw message kept as evidence, byte for byte
     with dovecot.client() as conn:
@@ -158,11 +165,13 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
     new = {c.rcpt_tos[0]: parse_message(c.data) for c in smtp.messages[before:]}
     wrong_mail = new[email_of[wrong]]
     names = [a.filename for a in wrong_mail.attachments]
-    assert names == [f"{wrong}_{YEAR}_标注.xlsx", f"{wrong}_{YEAR}_问题清单.txt"]
+    name_of = {u["code"]: u["name"] for u in units}
+    assert names == [report_filename(name_of[wrong], YEAR, "标注问题"), report_filename(name_of[wrong], YEAR, "问题清单", "txt")]
     problems = wrong_mail.attachments[1].data.decode("utf-8")
     assert "错误" in problems
-    assert [a.filename for a in new[email_of[empty]].attachments] == [f"{empty}_{YEAR}_政务公开年报.xlsx",
-                                                                      f"{empty}_{YEAR}_问题清单.txt"]
+    assert [a.filename for a in new[email_of[empty]].attachments] == [report_filename(name_of[empty], YEAR),
+                                                                      report_filename(name_of[empty], YEAR, "问题清单", "txt")]
+    assert "已收到" in new[email_of[empty]].attachments[1].data.decode("utf-8")
     assert new[email_of[empty]].attachments[0].data == (camp / f"outbox/{empty}_{YEAR}_政务公开年报.xlsx").read_bytes()
     again = remind(camp, password=smtp.password)
     assert again.count("sent") == 0 and again.count("skipped") == 3
@@ -170,6 +179,10 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
 
 def test_drafts_write_one_eml_per_unit_and_send_nothing(seed, tmp_path, capsys):
     camp = copy_campaign(seed, tmp_path)
+    assert main(["campaign", "send", str(camp), "--drafts"]) == 2  # no sender yet: nobody could reply
+    assert "没有填写发件人地址 sender" in capsys.readouterr().err
+    assert not list((camp / "outbox").glob("*.eml"))
+    configure(camp, sender="coord@example.gov.cn")
     code = main(["campaign", "send", str(camp), "--drafts", "--units", "P00,P01C01"])
     assert code == 0
     drafts = sorted((camp / "outbox").glob("*.eml"))

@@ -14,15 +14,16 @@ import secrets
 import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from nianbao.campaign.folder import OUTBOX, SETTINGS_NAME, Campaign, open_campaign
+from nianbao.campaign.folder import DEFAULT_TIMEZONE, OUTBOX, SETTINGS_NAME, Campaign, open_campaign
 from nianbao.campaign.ledger import LEDGER_NAME, Ledger, now
 from nianbao.campaign.review import latest_accepted
 from nianbao.campaign.store import Inbox
-from nianbao.campaign.units import Unit, read_units, write_units_csv
+from nianbao.campaign.units import Unit, list_warnings, read_units, write_units_csv
 from nianbao.errors import NianbaoError
 from nianbao.format import resolve_format
 from nianbao.format.model import Format
@@ -56,6 +57,7 @@ class InitResult:
     units: int
     templates: list[Path]
     carried_over: int  # units whose template carries last year's values
+    warnings: list[str] = field(default_factory=list)  # allowed but probably a mistake (Chinese lines)
 
 
 def init_campaign(directory: Path, year: int, units_file: Path, title: str = "", deadline: str | None = None,
@@ -74,6 +76,11 @@ def init_campaign(directory: Path, year: int, units_file: Path, title: str = "",
         except ValueError:
             raise NianbaoError(f"截止日期“{deadline}”应写成 YYYY-MM-DD，例如 2025-01-15") from None
     units = read_units(units_file)
+    warnings = list_warnings(units)
+    today = dt.datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    if due is not None and due < today:
+        warnings.append(f"截止日期 {due.isoformat()} 已经过去（今天是 {today.isoformat()}）：如写错了，请改 campaign.toml 中的 "
+                        f"deadline")
     if previous_campaign is not None:
         with open_campaign(previous_campaign) as prev:
             if prev.year != year - 1:
@@ -106,7 +113,7 @@ def init_campaign(directory: Path, year: int, units_file: Path, title: str = "",
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return InitResult(directory, len(units), [directory / OUTBOX / names[u.code] for u in units],
-                      sum(1 for u in units if previous.get(u.code)))
+                      sum(1 for u in units if previous.get(u.code)), warnings)
 
 
 def template_name(unit: Unit, year: int) -> str:
@@ -165,6 +172,8 @@ year = {year}
 format = {q(fmt.key)}
 template_version = {q(fmt.template_version)}
 deadline = {q(deadline.isoformat() if deadline else "")}
+# 显示时间所用的时区（邮件中的时间、截止日期都按这个时区理解）
+timezone = {q(DEFAULT_TIMEZONE)}
 previous_campaign = {q(str(previous) if previous else "")}
 
 [collect]
@@ -188,6 +197,8 @@ imap_host = ""
 imap_port = 993
 imap_security = "ssl"
 imap_folder = "INBOX"
+# 同一单位两次提醒之间至少间隔的小时数
+remind_gap_hours = 24
 subject = {q(DEFAULT_SUBJECT)}
 body = {q(DEFAULT_BODY)}
 remind_subject = {q(DEFAULT_REMIND_SUBJECT)}

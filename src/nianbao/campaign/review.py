@@ -356,7 +356,10 @@ def unit_history(campaign: Campaign, code: str) -> list[HistoryEvent]:
     snap = _Round(campaign)
     _unit(snap, code)
     events: list[tuple[str, int, HistoryEvent]] = []
-    records = {v.id: v for v in snap.versions_of(code)}
+    ordered = snap.versions_of(code)
+    ever_returned = {r["version_id"] for r in snap.reviews if r["action"] == "reject"}
+    # a version that came after a returned one was a resubmission, whatever was decided on it since
+    resubmitted = {v.id for i, v in enumerate(ordered) if any(w.id in ever_returned for w in ordered[:i])}
     seen_versions: set[int] = set()
     for f in snap.files:
         involved = f.unit_code == code or (f.how == "held" and (code in f.sender_units or f.file_unit == code))
@@ -379,8 +382,7 @@ def unit_history(campaign: Campaign, code: str) -> list[HistoryEvent]:
             events.append((f.received_at, 1, HistoryEvent(f.received_at, CHECKED[v["status"]],
                                                           f"文件 {f.id} 核对结果：{CHECKED[v['status']]}{counts}",
                                                           file_id=f.id, version_id=v["id"])))
-            record = records.get(v["id"])
-            if record is not None and record.state == RESUBMITTED:
+            if v["id"] in resubmitted:
                 events.append((f.received_at, 2, HistoryEvent(f.received_at, RESUBMITTED, "退回后重新报送",
                                                               file_id=f.id, version_id=v["id"])))
         elif f.version_id is not None and f.unit_code == code:

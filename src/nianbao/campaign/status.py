@@ -18,7 +18,7 @@ import xlsxwriter
 from nianbao.atomic import atomic_write
 from nianbao.campaign.folder import Campaign, local_time, open_campaign
 from nianbao.campaign.review import (ACCEPTED, ERRORS, HELD, MISSING, PASSED, RESUBMITTED, RETURNED, STATES, UNUSABLE,
-                                     WARNINGS, FileRecord, UnitState, accept, kind_text, latest_accepted, latest_valid,
+                                     WARNINGS, FileRecord, UnitState, accept, latest_accepted, latest_valid,
                                      reject, unassigned_files, unit_states)
 from nianbao.layout import text_lines
 
@@ -66,13 +66,12 @@ def note_for(campaign: Campaign, u: UnitState) -> str:
     if u.state == RETURNED:
         return f"已退回：{u.reason}"
     if u.state == ACCEPTED:
-        return f"已确认{('：' + u.reason) if u.reason else ''}"
+        return u.reason  # the coordinator's note, if any (the state column already says 已确认)
     if u.state == HELD:
         return u.reason
     if u.state == UNUSABLE:
         f = u.unusable[-1]
-        kind = kind_text(f.problem_code)
-        return f"收到的文件 {f.id}{'（' + kind + '）' if kind else ''}无法使用：{f.problem}"
+        return f"收到的文件 {f.id} 无法使用：{f.problem}"
     extra = []
     for f in u.held:
         if f.file_unit == u.code and u.code not in f.sender_units:
@@ -103,7 +102,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         heading = campaign.title if str(campaign.year) in campaign.title else f"{campaign.title}（{campaign.year} 年度）"
         made = dt.datetime.now(campaign.tz).strftime("%Y-%m-%d %H:%M")
         headers = ("序号", "编码", "单位名称", "上级单位", "状态", "版本", "最近收到", "是否按时", "错误", "警告", "备注")
-        widths = (5, 10, 24, 16, 12, 5, 16, 8, 5, 5, 40)
+        widths = (5, 10, 28, 18, 14, 5, 16, 8, 5, 5, 38)
         ws.write(0, 0, f"{heading}报送情况", title)
         summary = f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 {made}"
         ws.merge_range(1, 0, 1, len(headers) - 1, summary, sub)
@@ -124,7 +123,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         _print_setup(ws, 3)
         other = wb.add_worksheet("未计入的文件")
         o_headers = ("文件编号", "收到时间", "发件人", "邮件主题", "附件名", "文件中的单位", "状态", "说明")
-        o_widths = (6, 14, 22, 22, 20, 14, 10, 40)
+        o_widths = (6, 14, 22, 20, 18, 14, 14, 40)
         other.write(0, 0, f"{heading}：未计入任何单位的文件", title)
         hint = ("这些文件没有计入任何单位。确认是哪个单位的后，运行 nianbao campaign assign 任务目录 文件编号 单位编码 "
                 "指定给该单位（会记入登记簿）。" if report.unassigned else "所有收到的文件都已计入单位。")
@@ -134,8 +133,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
             other.write(3, col, text, head)
             other.set_column(col, col, width)
         for i, f in enumerate(report.unassigned):
-            kind = kind_text(f.problem_code)
-            explain = f.problem if not kind else f"{kind}：{f.problem}"
+            explain = f.problem
             values = (f.id, campaign.local(f.received_at), f.sender, f.subject, f.name,
                       names.get(f.file_unit or "", ""), f.state, explain)
             for col, value in enumerate(values):

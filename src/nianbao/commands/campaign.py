@@ -37,8 +37,10 @@ def init_command(
     result = init_campaign(directory, year, units, title, deadline, previous_campaign, area=area)
     if as_json:
         _echo_json({"dir": str(result.dir), "units": result.units, "templates": [str(p) for p in result.templates],
-                    "carried_over": result.carried_over})
+                    "carried_over": result.carried_over, "warnings": result.warnings})
         return
+    for line in result.warnings:
+        typer.echo(f"注意：{line}", err=True)
     extra = f"，其中 {result.carried_over} 个预填了上年数据" if previous_campaign else ""
     typer.echo(f"已建立任务 {result.dir}：{result.units} 个单位的模板在 outbox/ 中{extra}")
 
@@ -154,23 +156,31 @@ def feedback_command(
 def merge_command(
     directory: Annotated[Path, typer.Argument(help="任务目录")],
     include_unaccepted: Annotated[bool, typer.Option("--include-unaccepted", help="未确认的单位用最新的无错误版本")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="没有可汇总的单位也生成（全空的）汇总表")] = False,
     to: Annotated[str, typer.Option("--to", help="汇总表的其他格式：docx,html,md,pdf")] = "docx,html",
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """把各单位已确认的数据相加成本地区汇总，重新校验，写出 汇总/汇总.xlsx 和汇总表。
+    """把各单位已确认的数据相加成本地区汇总（并按上级单位分级小计），重新校验，写出 汇总/汇总.xlsx 和汇总表。
 
     示例：nianbao campaign merge 2025年报 --include-unaccepted
     """
-    from nianbao.campaign.merge import merge
+    from nianbao.campaign.merge import NothingAccepted, merge
     from nianbao.report.build import parse_targets
 
-    result = merge(directory, include_unaccepted, parse_targets(to))
+    try:
+        result = merge(directory, include_unaccepted, parse_targets(to), allow_empty)
+    except NothingAccepted as err:  # a finding about the round, not a usage error
+        typer.echo(f"错误：{err}", err=True)
+        raise typer.Exit(1) from None
     if as_json:
         _echo_json(result.to_json())
     else:
         typer.echo(f"汇总了 {len(result.included)} 个单位。{result.missing_note}")
         for f in result.findings:
-            typer.echo(f"  - {f.severity_text} {f.code}：{f.message}", err=True)
+            typer.echo(f"  - {f.severity_text}：{f.message}", err=True)
+        for g in result.groups:
+            for f in g.findings:
+                typer.echo(f"  - {g.name}及下级 {f.severity_text}：{f.message}", err=True)
         for path in result.outputs.values():
             typer.echo(f"已生成 {path}")
     if any(f.severity == "error" for f in result.findings):

@@ -94,7 +94,7 @@ def files_command(
     from rich.table import Table
 
     from nianbao.campaign.folder import open_campaign
-    from nianbao.campaign.review import files, kind_text
+    from nianbao.campaign.review import files
 
     with open_campaign(directory) as campaign:
         records = [f for f in files(campaign) if all_files or f.unit_code is None]
@@ -109,10 +109,9 @@ def files_command(
         for title in ("编号", "收到时间", "发件人", "主题", "附件名", "计入单位", "状态", "说明"):
             table.add_column(title, overflow="fold")
         for f in records:
-            kind = kind_text(f.problem_code)
             table.add_row(str(f.id), campaign.local(f.received_at), escape(f.sender), escape(f.subject),
                           escape(f.name), escape(names.get(f.unit_code or "", "—")), f.state,
-                          escape(f"{kind}：{f.problem}" if kind else f.problem))
+                          escape(f.problem))
         Console().print(table)
         if any(f.unit_code is None for f in records):
             typer.echo("确认是哪个单位的后：nianbao campaign assign 任务目录 编号 单位编码")
