@@ -154,6 +154,15 @@ def test_a_held_file_is_assigned_from_the_page(received):
     assert "登记簿中没有编号为 999 的文件" in c.get("/receive").text
 
 
+def test_merge_with_no_accepted_unit_is_refused_in_one_line(received):
+    camp, c, _ = received
+    r = c.post("/totals/merge", data={"csrf": token(c)})
+    assert r.status_code == 409 and "未能汇总：没有可汇总的单位" in r.text
+    assert not (camp / "汇总" / "汇总.xlsx").exists()
+    r = c.post("/totals/merge", data={"csrf": token(c), "include_unaccepted": "1"})
+    assert r.status_code == 200 and "已汇总 4 个单位" in r.text, r.text  # the versions without errors, not yet accepted
+
+
 def test_feedback_drafts_and_merge_from_the_page(received):
     camp, c, _ = received
     csrf = token(c)

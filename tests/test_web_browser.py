@@ -109,6 +109,7 @@ def test_a_coordinators_journey(tmp_path):
         # open a unit with errors: the failing cells are red
         page.click("text=拖船镇人民政府")
         expect(page.locator("h1")).to_contain_text("拖船镇人民政府")
+        page.wait_for_load_state("load")  # the style sheet is in
         red = page.locator("td.mark-error")
         expect(red).to_have_count(2)
         assert red.first.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 215, 213)"

@@ -12,6 +12,7 @@ writer with values in) — fine for sample data, never done to a real unit's fil
 from __future__ import annotations
 
 import csv
+import re
 import datetime as dt
 import tempfile
 from decimal import Decimal
@@ -20,7 +21,8 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from nianbao.annotate import write_filled
-from nianbao.campaign.init import init_campaign, open_campaign
+from nianbao.campaign.folder import SETTINGS_NAME, open_campaign
+from nianbao.campaign.init import init_campaign
 from nianbao.errors import NianbaoError
 from nianbao.reader import read_submission
 
@@ -61,6 +63,7 @@ def make_demo(directory: Path, sample: Path, deadline: dt.date | None = None) ->
                 w.writerow([code, name, email, "党政办公室", "0795-6532011", ""])
         init_campaign(directory, YEAR, units_csv, title="丰城市2021年度政府信息公开工作年度报告收集",
                       deadline=deadline.isoformat(), area="丰城市")
+    _demo_sender(directory / SETTINGS_NAME)
     with open_campaign(directory) as campaign:
         tokens = {u["code"]: u["token"] for u in campaign.ledger.units()}
         fmt = campaign.format
@@ -90,6 +93,14 @@ def make_demo(directory: Path, sample: Path, deadline: dt.date | None = None) ->
         _mail(out / "杜市镇报送.eml", "杜市镇人民政府", "dushi@example.gov.cn", "杜市镇年报.xlsx",
               borrowed.read_bytes())
     return directory
+
+
+def _demo_sender(settings: Path) -> None:
+    """A sender for the demo's letters (drafts need one); a real campaign fills in its own."""
+    text = settings.read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^sender = ""', 'sender = "xxgk@example.gov.cn"', text, count=1)
+    text = re.sub(r'(?m)^sender_name = ""', 'sender_name = "丰城市人民政府办公室（演示）"', text, count=1)
+    settings.write_text(text, encoding="utf-8")
 
 
 def _mail(path: Path, sender_name: str, sender: str, filename: str, data: bytes) -> None:

@@ -8,7 +8,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from nianbao.campaign.init import SETTINGS_NAME, open_campaign
+from nianbao.campaign.folder import SETTINGS_NAME, open_campaign
 from nianbao.errors import NianbaoError
 from nianbao.web import security
 
