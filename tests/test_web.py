@@ -446,3 +446,20 @@ def test_set_password_asks_twice_and_stores_only_the_hash(camp, monkeypatch):
     with pytest.raises(NianbaoError, match="不一致"):
         server.ask_password(camp)
     create_app(camp, "0.0.0.0")  # now allowed
+
+
+def test_broken_mail_and_a_zip_with_escaping_paths_are_recorded_and_contained(camp, tmp_path):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("../../../escaped.txt", "x")
+        z.writestr("[Content_Types].xml", "<Types/>")
+    c = client(camp)
+    files = [("files", ("坏邮件.eml", b"\x00\xff not a mail \r\n\r\n\x00", "message/rfc822")),
+             ("files", ("路径.xlsx", buf.getvalue(), "application/octet-stream"))]
+    text = upload_raw(c, files)
+    assert "处理完毕" in text and "Traceback" not in text
+    assert not list(tmp_path.parent.glob("**/escaped.txt"))
+    assert c.get("/").status_code == 200 and c.get("/receive").status_code == 200
