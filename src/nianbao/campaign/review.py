@@ -187,6 +187,10 @@ class UnitState:
 
 # ----------------------------------------------------------------------------- one snapshot
 
+#: near copies by the round's latest versions ((code, sha256) pairs): content-addressed, so a
+#: cached answer is never stale; a few rounds are kept (the desk reads the same round repeatedly)
+_COPIES: dict[tuple, list] = {}
+
 
 class _Round:
     """Everything the states are computed from, read once from the ledger."""
@@ -221,13 +225,17 @@ class _Round:
 
     def _copies(self, campaign: Campaign) -> dict[str, list[CopyNote]]:
         """Near-identical narratives between units' latest versions (warnings on both)."""
-        texts = {}
-        for code, listed in self.unit_versions.items():
-            if listed:
-                texts[code] = json.loads(listed[-1]["narratives_json"] or "{}")
+        latest = tuple((code, listed[-1]["sha256"]) for code, listed in self.unit_versions.items() if listed)
+        found = _COPIES.get(latest)
+        if found is None:  # the comparison only changes when some unit's latest version does
+            versions = {code: v for code, listed in self.unit_versions.items() if listed for v in listed[-1:]}
+            found = near_copies({code: json.loads(v["narratives_json"] or "{}") for code, v in versions.items()})
+            if len(_COPIES) >= 8:
+                _COPIES.pop(next(iter(_COPIES)))
+            _COPIES[latest] = found
         titles = {n.id: n.title for n in campaign.format.narratives}
         out: dict[str, list[CopyNote]] = {}
-        for c in near_copies(texts):
+        for c in found:
             title = titles.get(c.part, c.part)
             out.setdefault(c.a, []).append(CopyNote(c.part, title, c.b, self.name(c.b), c.ratio))
             out.setdefault(c.b, []).append(CopyNote(c.part, title, c.a, self.name(c.a), c.ratio))

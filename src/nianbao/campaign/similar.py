@@ -24,6 +24,8 @@ SAME_RATIO = 0.9
 MIN_CHARS = 40
 #: A sentence in the same part of at least this many units is customary, not copied.
 BOILERPLATE_UNITS = 3
+#: Characters per shingle for the candidate prefilter.
+SHINGLE = 5
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 
@@ -54,7 +56,7 @@ def near_copies(texts: Mapping[str, Mapping[str, str]]) -> list[NearCopy]:
         limit = max(BOILERPLATE_UNITS, len(split) // 4)
         own = {code: "".join(s for s in ss if common[s] < limit) for code, ss in split.items()}
         own = {code: t for code, t in own.items() if len(t) >= MIN_CHARS}
-        for a, b in combinations(sorted(own), 2):
+        for a, b in _candidates(own):
             matcher = difflib.SequenceMatcher(None, own[a], own[b], autojunk=False)
             if matcher.real_quick_ratio() < SAME_RATIO or matcher.quick_ratio() < SAME_RATIO:
                 continue
@@ -62,6 +64,25 @@ def near_copies(texts: Mapping[str, Mapping[str, str]]) -> list[NearCopy]:
             if ratio >= SAME_RATIO:
                 found.append(NearCopy(part, a, b, round(ratio, 2)))
     return found
+
+
+def _candidates(own: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Pairs sharing enough character 5-grams to be worth a full comparison.
+
+    Counting shared shingles through an inverted index touches only pairs that share text at
+    all, so a round of hundreds of units is not a quadratic number of SequenceMatcher runs.
+    A ratio of 0.9 leaves most 5-grams intact, so requiring half of them shared loses nothing."""
+    grams = {code: {t[i:i + SHINGLE] for i in range(len(t) - SHINGLE + 1)} for code, t in own.items()}
+    index: dict[str, list[str]] = {}
+    for code in sorted(grams):
+        for g in grams[code]:
+            index.setdefault(g, []).append(code)
+    shared: Counter = Counter()
+    for codes in index.values():
+        if len(codes) > 1:
+            shared.update(combinations(codes, 2))
+    return [(a, b) for (a, b), n in sorted(shared.items())
+            if n >= 0.5 * min(len(grams[a]), len(grams[b]))]
 
 
 __all__ = ["BOILERPLATE_UNITS", "MIN_CHARS", "NearCopy", "SAME_RATIO", "near_copies", "sentences"]
