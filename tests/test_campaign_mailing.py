@@ -5,6 +5,8 @@ interrupted sends, rerun, every unit mailed exactly once."""
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import os
 import random
 import re
@@ -56,7 +58,7 @@ def configure(camp: Path, smtp_server=None, imap_server=None, folder: str = "INB
     head, mail = text.split("[mail]\n", 1)
     for key, value in values.items():
         line = f"{key} = {value if isinstance(value, (int, float)) else chr(34) + str(value) + chr(34)}"
-        mail, n = re.subn(rf"^{key} = .*$", line, mail, flags=re.M)
+        mail, n = re.subn(rf"^{key} = .*$", lambda _: line, mail, flags=re.M)
         if not n:
             mail = line + "\n" + mail
     path.write_text(head + "[mail]\n" + mail, encoding="utf-8")
@@ -328,3 +330,33 @@ def test_send_over_starttls_with_a_ca_file_beside_the_campaign(seed, tmp_path, t
         configure(camp, server, security="starttls", ca_file="没有这个文件.pem")
         with pytest.raises(NianbaoError, match="ca_file.*没有这个文件.pem"):
             send_templates(camp, units=["P02"], password=server.password)
+
+
+def test_reminders_keep_a_minimum_gap_per_unit(seed, tmp_path, smtp):
+    camp = configure(copy_campaign(seed, tmp_path), smtp)
+    first = remind(camp, units=["P00", "P01"], password=smtp.password)
+    assert first.count("sent") == 2
+    # the letter changes (new wording), but it is too soon to write to the same unit again
+    configure(camp, remind_body="{unit_name}：\\n\\n{problems}\\n\\n请尽快报送。")  # TOML escapes
+    soon = remind(camp, units=["P00", "P01"], password=smtp.password)
+    assert soon.count("skipped") == 2 and all("至少间隔 24 小时" in u.detail for u in soon.units)
+    assert remind(camp, units=["P00"], resend=True, password=smtp.password).count("sent") == 1
+    assert len(smtp.messages) == 3
+
+
+def test_drafts_list_units_without_an_address_instead_of_writing_to_nobody(seed, tmp_path, capsys):
+    camp = configure(copy_campaign(seed, tmp_path), sender="coord@example.gov.cn", sender_name="县政务公开办")
+    with Ledger(camp / "ledger.sqlite") as ledger, ledger.transaction() as db:
+        db.execute("UPDATE units SET email = '' WHERE code = 'P00'")
+        db.execute("UPDATE units SET email = 'a@x.cn, b@y.cn' WHERE code = 'P01'")
+    assert main(["campaign", "send", str(camp), "--drafts"]) == 1  # one unit could not be drafted: said so
+    err = capsys.readouterr().err
+    assert "P00" in err and "没有邮箱" in err
+    drafts = {p.name: p.read_bytes() for p in (camp / "outbox").glob("*.eml")}
+    assert f"P00_{YEAR}_下发邮件.eml" not in drafts and len(drafts) == 5
+    assert all(b"<>" not in raw for raw in drafts.values())
+    two = parse_message(drafts[f"P01_{YEAR}_下发邮件.eml"])
+    assert two.sender_address == "coord@example.gov.cn"
+    msg = email.message_from_bytes(drafts[f"P01_{YEAR}_下发邮件.eml"], policy=email.policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["a@x.cn", "b@y.cn"]  # every listed address receives it
+    assert "如有疑问，请联系 县政务公开办 王芳。" in msg.get_body(("plain",)).get_content()

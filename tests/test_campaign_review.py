@@ -171,7 +171,7 @@ def test_a_schema_1_ledger_migrates_with_its_decisions(tmp_path):
     db.commit()
     db.close()
     with Ledger(path) as ledger:
-        assert ledger.schema_version() == 2
+        assert ledger.schema_version() == 3
         review = ledger.reviews()[0]
         assert (review["action"], review["unit_code"], review["reason"]) == ("reject", "A", "数字不对")
         assert ledger.db.execute("SELECT sender_units FROM receipts").fetchone()[0] == "A"
@@ -196,3 +196,42 @@ def test_the_review_module_imports_nothing_above_it():
         if module != "campaign":  # collect --imap runs fetch; nothing imports back
             others.add("nianbao.commands.campaign_mail")
         assert not (names & others), (module, names & others)
+
+
+def test_narratives_copied_between_units_warn_both_and_letters_never_name_the_other(seed, tmp_path):
+    from campaign_synth import DETAILS
+
+    from nianbao.annotate import write_filled
+    from nianbao.campaign.status import note_for
+
+    root, _ = seed
+    camp = tmp_path / "camp"
+    shutil.copytree(root / "seed", camp)
+    fmt = load_format("gov-info-disclosure-2021")
+    part = fmt.narratives[1]
+    boiler = "本单位认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政务公开工作。"
+    copied = ("今年我们围绕乡村振兴重点任务，在镇政务服务中心设立政务公开专区，编印惠农政策明白纸三千余份，"
+              "组织村级公开栏集中规范整治，全年更新村务财务公开内容一百二十余条。")
+    own = {"D01": "杜市镇今年重点推进征地拆迁信息公开，逐户公示补偿标准，召开群众说明会十二场，答复群众咨询两百余次。",
+           "G01": "上塘镇着力建设数字化政务公开平台，上线镇级公开目录，公开财政预决算和三公经费，开展政策解读直播四期。",
+           "E01": "县教育局围绕招生入学、教师招聘、学生资助等群众关心的事项，主动公开信息四百余条，解读文件十九件。"}
+    rng = random.Random(5)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for code in ("T01", "S01", "D01", "G01", "E01"):
+        name, token = unit_token(camp, code)
+        texts = {n.id: f"{name}的{n.title}情况说明。" for n in fmt.narratives}
+        texts[part.id] = boiler + (copied if code in ("T01", "S01") else own[code])
+        write_filled(fmt, {"name": name, "code": code, **DETAILS}, YEAR, folder / f"{code}.xlsx",
+                     dict(valid_values(fmt, rng)), texts, token=token)
+    collect(camp, [folder], workers=1)
+    with open_campaign(camp) as c:
+        by = {s.code: s for s in unit_states(c)}
+        assert {code for code, s in by.items() if s.copies} == {"T01", "S01"}  # the shared boilerplate is not a copy
+        t = by["T01"]
+        assert t.state == "仅有警告" and t.copies[0].other == "S01" and t.copies[0].title == part.title
+        assert "孙渡街道办事处" in note_for(c, t)  # the coordinator sees who
+    result = feedback(camp)
+    letter = (result.dir / "T01" / MESSAGE_NAME).read_text(encoding="utf-8")
+    assert f"“{part.title}”与本次收集中另一单位的同一部分几乎相同" in letter
+    assert "孙渡" not in letter  # the unit never learns whose text it resembles

@@ -100,7 +100,8 @@ def check_stored(path: str) -> dict:
         out.update(token=sub.token, code=sub.unit_code, name=sub.unit_name, year=sub.year,
                    format_key=sub.format.key, template_version=sub.template_version,
                    values={k: (None if v is None else str(v)) for k, v in sub.values.items()
-                           if k not in sub.format.derived})
+                           if k not in sub.format.derived},
+                   narratives={k: v for k, v in sub.narratives.items() if v})
     return out
 
 
@@ -265,12 +266,13 @@ class _Collector:
             status = "errors" if errors else "warnings" if warnings else "passed"
         cur = db.execute(
             "INSERT INTO versions (sha256, unit_code, status, problem_code, problem, claimed_code, claimed_name, token, "
-            "year, format_key, template_version, errors, warnings, received_at, values_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "year, format_key, template_version, errors, warnings, received_at, values_json, narratives_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (stored.sha256, unit_code, status, problem_code, problem, result.get("code", ""), result.get("name", ""),
              result.get("token", ""), result.get("year"), result.get("format_key", ""),
              result.get("template_version", ""), errors, warnings, item.received_at,
-             json.dumps(result.get("values", {}), ensure_ascii=False, sort_keys=True)))
+             json.dumps(result.get("values", {}), ensure_ascii=False, sort_keys=True),
+             json.dumps(result.get("narratives", {}), ensure_ascii=False, sort_keys=True)))
         vid = cur.lastrowid
         db.executemany(
             "INSERT INTO findings (version_id, seq, code, severity, message, sheet, cell, name, tbl, row_label, "

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from nianbao.campaign.folder import Campaign, open_campaign
 from nianbao.campaign.ledger import finding_of
-from nianbao.campaign.review import HELD, MISSING, NEEDS_ACTION, RETURNED, UNUSABLE, FileRecord, unit_states
+from nianbao.campaign.review import (ACCEPTED, HELD, MISSING, NEEDS_ACTION, RETURNED, UNUSABLE, FileRecord,
+                                     unit_states)
 from nianbao.campaign.review import UnitState as UnitStatus
 from nianbao.errors import NianbaoError
 from nianbao.findings import grouped
@@ -50,7 +51,8 @@ class FeedbackResult:
 
 def feedback(directory: Path, workers: int | None = None) -> FeedbackResult:
     with open_campaign(directory) as campaign:
-        statuses = [s for s in unit_states(campaign) if s.state in NEEDS_ACTION]
+        statuses = [s for s in unit_states(campaign)
+                    if s.state in NEEDS_ACTION or (s.copies and s.state != ACCEPTED)]
         staging = Path(tempfile.mkdtemp(prefix=".feedback-", dir=campaign.dir))
         try:
             items = [_prepare(campaign, s, staging) for s in statuses]
@@ -179,6 +181,9 @@ def errors_message(campaign: Campaign, s: UnitStatus, findings: list, received_a
         lines.append(f"贵单位 {campaign.local(received_at)} 报送的{campaign.year}年度政府信息公开工作年度报告经核对有 "
                      f"{len(errors)} 处错误" + (f"、{len(warnings)} 处需要核实的地方" if warnings else "") +
                      f"，请逐项修改{deadline}。")
+    for c in s.copies:  # the other unit is named for the coordinator only, never here
+        lines.append(f"贵单位报告正文“{c.title}”与本次收集中另一单位的同一部分几乎相同（正文雷同是考核扣分项），"
+                     f"请按本单位本年度的实际情况重写{deadline}。")
     lines += ["", f"附件“{annotated_name}”是贵单位所填内容的标注副本：有问题的单元格已标红，鼠标移到单元格上可看到说明，"
                   "第一个工作表列出了全部问题。可以直接在这份副本中修改后报送。"]
     for title, group in (("必须修改的错误", errors), ("请核实的地方（确认无误可不修改）", warnings)):

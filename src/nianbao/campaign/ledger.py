@@ -7,7 +7,8 @@ What it records, by natural key so a rerun never duplicates anything:
 * ``receipts``  — every item seen in a source (source key, description, received time, sender),
   pointing at its stored file, or carrying the reason it was refused unread (too large);
 * ``versions``  — one per distinct workbook content: the unit it identified as (or none, with the
-  identity problem), counts of errors and warnings, status, the numbers read;
+  identity problem), counts of errors and warnings, status, the numbers and (schema 3) the
+  narrative texts read;
 * ``findings``  — the findings of each version;
 * ``reviews``   — the coordinator's actions, each with who, when and why: accept or reject of a
   version, assignment of a received file to a unit (schema 2; replaces schema 1's ``decisions``);
@@ -152,9 +153,14 @@ def _backfill_sender_units(db: sqlite3.Connection) -> None:
             db.execute("UPDATE receipts SET sender_units = ? WHERE id = ?", (",".join(codes), row["id"]))
 
 
+_V3 = """
+ALTER TABLE versions ADD COLUMN narratives_json TEXT NOT NULL DEFAULT '{}';
+"""
+
+
 #: (version, SQL, Python step or None) in order; a new schema change is appended here, never
 #: edited in place. Each step runs in one transaction with its version stamp.
-MIGRATIONS: list[tuple[int, str, object]] = [(1, _V1, None), (2, _V2, _backfill_sender_units)]
+MIGRATIONS: list[tuple[int, str, object]] = [(1, _V1, None), (2, _V2, _backfill_sender_units), (3, _V3, None)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -316,6 +322,7 @@ def dump(ledger: Ledger) -> dict[str, object]:
     for r in db.execute("SELECT * FROM versions ORDER BY sha256"):
         item = {k: r[k] for k in r.keys() if k != "id"}
         item["values_json"] = json.loads(r["values_json"])
+        item["narratives_json"] = json.loads(r["narratives_json"])
         item["findings"] = [{k: f[k] for k in f.keys() if k != "version_id"} for f in ledger.findings(r["id"])]
         item["decisions"] = [(d["action"], d["reason"]) for d in
                              db.execute("SELECT * FROM reviews WHERE version_id = ? ORDER BY id", (r["id"],))]

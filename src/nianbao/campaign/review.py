@@ -26,7 +26,8 @@ Attribution of one received file (a *receipt*; its ledger id is the 文件编号
 3. else, for a file that is not a usable template, the one unit whose registered address sent
    it (已收到·无法使用 for that unit); files from unknown or shared addresses stay unassigned.
 
-A unit's state is its latest usable version's review state; without one, 待核实 if a file it
+A unit's state is its latest usable version's review state (无问题 becomes 仅有警告 when a
+narrative part is nearly identical to another unit's, see :mod:`nianbao.campaign.similar`); without one, 待核实 if a file it
 sent is held, 已收到·无法使用 if only unusable files came, else 未提交. Decisions belong to a
 version (content hash), so they survive re-collect and re-check; a new version restarts the cycle.
 
@@ -51,10 +52,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
 
 from nianbao.campaign.folder import Campaign
+from nianbao.campaign.similar import near_copies
 from nianbao.errors import NianbaoError
 from nianbao.sniff import CODES
 
@@ -144,6 +147,15 @@ class HistoryEvent:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class CopyNote:
+    part: str  # narrative id
+    title: str  # the part's title, as the template shows it
+    other: str  # the other unit's code (never shown to the unit itself)
+    other_name: str
+    ratio: float
+
+
 @dataclass
 class UnitState:
     code: str
@@ -165,6 +177,8 @@ class UnitState:
     check_state: str = ""  # 有错误 / 仅有警告 / 无问题 of the latest version, whatever was decided
     held: list[FileRecord] = field(default_factory=list)  # files held as 待核实 that involve the unit
     unusable: list[FileRecord] = field(default_factory=list)  # its unusable files, oldest first
+    #: narrative parts nearly identical to another unit's (``other`` is for the coordinator only)
+    copies: list[CopyNote] = field(default_factory=list)
 
     def to_json(self) -> dict:
         out = asdict(self)
@@ -172,6 +186,10 @@ class UnitState:
 
 
 # ----------------------------------------------------------------------------- one snapshot
+
+#: near copies by the round's latest versions ((code, sha256) pairs): content-addressed, so a
+#: cached answer is never stale; a few rounds are kept (the desk reads the same round repeatedly)
+_COPIES: dict[tuple, list] = {}
 
 
 class _Round:
@@ -203,6 +221,25 @@ class _Round:
                     listed.append(v)
         for listed in self.unit_versions.values():
             listed.sort(key=lambda v: (v["received_at"], v["id"]))
+        self.copies = self._copies(campaign)
+
+    def _copies(self, campaign: Campaign) -> dict[str, list[CopyNote]]:
+        """Near-identical narratives between units' latest versions (warnings on both)."""
+        latest = tuple((code, listed[-1]["sha256"]) for code, listed in self.unit_versions.items() if listed)
+        found = _COPIES.get(latest)
+        if found is None:  # the comparison only changes when some unit's latest version does
+            versions = {code: v for code, listed in self.unit_versions.items() if listed for v in listed[-1:]}
+            found = near_copies({code: json.loads(v["narratives_json"] or "{}") for code, v in versions.items()})
+            if len(_COPIES) >= 8:
+                _COPIES.pop(next(iter(_COPIES)))
+            _COPIES[latest] = found
+        titles = {n.id: n.title for n in campaign.format.narratives}
+        out: dict[str, list[CopyNote]] = {}
+        for c in found:
+            title = titles.get(c.part, c.part)
+            out.setdefault(c.a, []).append(CopyNote(c.part, title, c.b, self.name(c.b), c.ratio))
+            out.setdefault(c.b, []).append(CopyNote(c.part, title, c.a, self.name(c.a), c.ratio))
+        return out
 
     def _file(self, r: sqlite3.Row) -> FileRecord:
         v = self.versions.get(r["sha256"]) if r["sha256"] else None
@@ -269,8 +306,11 @@ class _Round:
         held = [f for f in self.files if f.how == "held" and (code in f.sender_units or f.file_unit == code)]
         unusable = [f for f in self.files if f.unit_code == code and f.state == UNUSABLE]
         mine = [f for f in self.files if f.unit_code == code or (f.how == "held" and code in f.sender_units)]
+        copies = self.copies.get(code, [])
         if latest is not None:
             state, reason = latest.state, latest.reason
+            if state == PASSED and copies:  # a round-level warning: the version is no longer 无问题
+                state = WARNINGS
         elif any(code in f.sender_units for f in held):
             state, reason = HELD, next(f.problem for f in held if code in f.sender_units)
         elif unusable:
@@ -282,11 +322,11 @@ class _Round:
             code=code, name=unit["name"], parent=unit["parent"] or "", email=unit["email"], state=state,
             versions=len(versions), latest_at=latest_at,
             timeliness=_timeliness(self.campaign, latest_at, today),
-            errors=latest.errors if latest else 0, warnings=latest.warnings if latest else 0,
+            errors=latest.errors if latest else 0, warnings=(latest.warnings + len(copies)) if latest else 0,
             latest_sha256=latest.sha256 if latest else None, latest_version_id=latest.id if latest else None,
             decision=latest.decision if latest else None, reason=reason,
             decided_by=latest.decided_by if latest else "", decided_at=latest.decided_at if latest else None,
-            check_state=CHECKED[latest.status] if latest else "", held=held, unusable=unusable)
+            check_state=CHECKED[latest.status] if latest else "", held=held, unusable=unusable, copies=copies)
 
 
 def _timeliness(campaign: Campaign, received: str | None, today: dt.date) -> str:
@@ -477,7 +517,7 @@ def kind_text(problem_code: str | None) -> str:
     return CODES.get(problem_code or "", "")
 
 
-__all__ = ["ACCEPTED", "CHECKED", "ERRORS", "FileRecord", "HELD", "HistoryEvent", "MISSING", "NEEDS_ACTION", "PASSED",
+__all__ = ["ACCEPTED", "CHECKED", "CopyNote", "ERRORS", "FileRecord", "HELD", "HistoryEvent", "MISSING", "NEEDS_ACTION", "PASSED",
            "RECEIVED", "RESUBMITTED", "RETURNED", "STATES", "UNUSABLE", "UnitState", "VersionRecord", "WARNINGS",
            "WORDS", "accept", "assign_file", "default_actor", "file_record", "files", "kind_text", "latest_accepted",
            "latest_valid", "reject", "unassigned_files", "unit_history", "unit_state", "unit_states", "unit_versions"]

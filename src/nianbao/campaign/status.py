@@ -65,14 +65,14 @@ def note_for(campaign: Campaign, u: UnitState) -> str:
     """备注 for a unit: why it stands where it stands, in one or two sentences."""
     if u.state == RETURNED:
         return f"已退回：{u.reason}"
-    if u.state == ACCEPTED:
-        return u.reason  # the coordinator's note, if any (the state column already says 已确认)
     if u.state == HELD:
         return u.reason
     if u.state == UNUSABLE:
         f = u.unusable[-1]
         return f"收到的文件 {f.id} 无法使用：{f.problem}"
-    extra = []
+    extra = [f"正文“{c.title}”与{c.other_name}的几乎相同（{c.ratio:.0%}）" for c in u.copies]
+    if u.state == ACCEPTED:
+        return "；".join(([u.reason] if u.reason else []) + extra)
     for f in u.held:
         if f.file_unit == u.code and u.code not in f.sender_units:
             extra.append(f"另有文件 {f.id} 是本单位的模板但由其他单位邮箱发来，待核实")

@@ -88,6 +88,20 @@ def collect_command(
                f"无法识别 {report.count('unidentified')} 份，拒收 {report.count('refused')} 份")
     for item in report.problems:
         typer.echo(f"  - {item.source} {item.name}：{item.problem}", err=True)
+    _loose_files_hint(directory)
+
+
+def _loose_files_hint(directory: Path) -> None:
+    """After collecting: say how many files count for no unit, and where to place them."""
+    from nianbao.campaign.folder import open_campaign
+    from nianbao.campaign.review import unassigned_files
+
+    with open_campaign(directory) as campaign:
+        loose = unassigned_files(campaign)
+    if loose:
+        held = sum(1 for f in loose if f.how == "held")
+        typer.echo(f"未计入任何单位的文件 {len(loose)} 份（其中待核实 {held} 份）：用 nianbao campaign files 查看，"
+                   f"nianbao campaign assign 指定单位", err=True)
 
 
 @campaign_app.command("status")
