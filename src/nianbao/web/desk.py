@@ -9,7 +9,6 @@ itself.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 import json
 import re

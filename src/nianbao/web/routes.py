@@ -8,7 +8,6 @@ which htmx sends from the page's ``hx-headers``); without it nothing happens.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import secrets
 import shutil
 import tempfile
