@@ -29,6 +29,8 @@ from nianbao.findings import after_sending_sentence
 from nianbao.livechecks import (
     BLANK,
     PENDING_TEXT,
+    STATE_COL,
+    STATE_ROW,
     TEXT,
     WRONG,
     RuleState,
@@ -58,8 +60,6 @@ WARNED_NAME = "nb_check_warned"
 UNIT_GROUP = "单位信息"
 #: Visible columns of the 检查 sheet (序号, 检查内容, 位置, 结果, 差额/个数, 级别, 规则编号): one A4 page wide.
 CHECK_WIDTHS = (5, 46, 28, 8, 9, 6, 15)
-#: Hidden columns of the 检查 sheet holding one state per input cell (see livechecks), per sheet.
-STATE_COL, STATE_ROW = 12, 3
 CHECK_NOTE = ("本表随填写自动计算。“不通过”和“待填写”的行需要处理：点击“位置”可跳到该单元格；“待填写”表示相关单元格"
               "还没有填完，填完后才会检查。最右一列的规则编号供汇总单位核对时使用。")
 STATUS_NAME = "nb_status"
@@ -412,7 +412,7 @@ class TemplateWriter:
         ws.set_row(row, max(20.0, text_lines(rule.description, CHECK_WIDTHS[1]) * 15.0 + 4,
                             text_lines(where, CHECK_WIDTHS[2]) * 15.0 + 4))
         ws.write_formula(row, 3, result_formula(self.fmt, rule, ref_name), st.result, state.text)
-        ws.write_formula(row, 4, difference_formula(self.fmt, rule, ref_name), st.center,
+        ws.write_formula(row, 4, difference_formula(xl_rowcol_to_cell(row, 3), rule, ref_name), st.center,
                          "" if state.diff is None else float(state.diff))
         ws.write(row, 5, "错误" if rule.severity == "error" else "警告", st.center)
         ws.write(row, 6, rule.rule_id, st.code)
