@@ -10,13 +10,14 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from nianbao.layout import table_layout
+from nianbao.layout import display_width, table_layout
 from nianbao.reader import read_submission
 from nianbao.template import (
     CHECK_SHEET,
     INSTRUCTIONS_SHEET,
     META_SHEET,
     NARRATIVE_SHEET,
+    CHECK_WIDTHS,
     MIN_PRINT_SCALE,
     make_template,
     one_page_scale,
@@ -260,6 +261,7 @@ def test_check_sheet_speaks_chinese_and_links_to_the_cells(generated):
         description, where = ws.cell(r, 2).value, ws.cell(r, 3)
         assert re.search(r"[\u4e00-\u9fff]", description) and not re.search(r"[A-Za-z]{2,}", description), description
         assert re.search(r"[\u4e00-\u9fff]", where.value), where.value
+        assert display_width(where.value) <= CHECK_WIDTHS[2] - 1, where.value  # links do not wrap
         # Every row links to a cell that exists: a rule's row to its first cell.
         link = where.hyperlink.location
         sheet, cell = link.rsplit("!", 1)

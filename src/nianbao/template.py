@@ -407,10 +407,10 @@ class TemplateWriter:
         if first:
             cell = self.fmt.cells[first]
             sheet, r, c = target
-            where = f"{self.fmt.tables[cell.table].short} {xl_rowcol_to_cell(r, c)}（{cell.row.display}·{cell.column.label}）"
+            # The description names the row and column; the link names the sheet and cell, short
+            # enough for one line (office suites do not wrap a hyperlink cell).
+            where = f"{self.fmt.tables[cell.table].sheet} {xl_rowcol_to_cell(r, c)}"
         self._link(ws, row, 2, target, where)
-        ws.set_row(row, max(20.0, text_lines(rule.description, CHECK_WIDTHS[1]) * 15.0 + 4,
-                            text_lines(where, CHECK_WIDTHS[2]) * 15.0 + 4))
         ws.write_formula(row, 3, result_formula(self.fmt, rule, ref_name), st.result, state.text)
         ws.write_formula(row, 4, difference_formula(xl_rowcol_to_cell(row, 3), rule, ref_name), st.center,
                          "" if state.diff is None else float(state.diff))
