@@ -115,7 +115,7 @@ def rule_state(fmt: Format, rule: RuleInstance, states: Mapping[str, int],
     if any(states.get(c, BLANK) in (BLANK, TEXT) for c in rule_inputs(fmt, rule)):
         return RuleState(PENDING_TEXT, None)
     outcome = check(rule, values)
-    return RuleState(outcome.text, outcome.diff)
+    return RuleState(outcome.text, outcome.diff if outcome.ok is False or rule.compare.op == "==" else None)
 
 
 def state_cells(fmt: Format) -> dict[str, tuple[int, int]]:
@@ -142,8 +142,10 @@ def result_formula(fmt: Format, rule: RuleInstance, name_of: NameOf) -> str:
 
 
 def difference_formula(result_a1: str, rule: RuleInstance, name_of: NameOf) -> str:
-    """The difference, left blank while the rule is pending (its result cell says so)."""
-    return f'=IF({result_a1}="{PENDING_TEXT}","",{excel_difference(rule.compare, name_of)})'
+    """The difference, left blank while the rule is pending (its result cell says so); for a
+    bound (<=, >=) only while it fails, as the distance to a limit means nothing to a clerk."""
+    shown = f'{result_a1}="{PENDING_TEXT}"' if rule.compare.op == "==" else f'{result_a1}<>"{FAIL_TEXT}"'
+    return f'=IF({shown},"",{excel_difference(rule.compare, name_of)})'
 
 
 def _a1(row: int, col: int) -> str:
