@@ -102,7 +102,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         heading = campaign.title if str(campaign.year) in campaign.title else f"{campaign.title}（{campaign.year} 年度）"
         made = dt.datetime.now(campaign.tz).strftime("%Y-%m-%d %H:%M")
         headers = ("序号", "编码", "单位名称", "上级单位", "状态", "版本", "最近收到", "是否按时", "错误", "警告", "备注")
-        widths = (5, 10, 28, 18, 14, 5, 16, 8, 5, 5, 38)
+        widths = (5, 10, 28, 18, 14, 5, 18, 8, 5, 5, 36)
         ws.write(0, 0, f"{heading}报送情况", title)
         summary = f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 {made}"
         ws.merge_range(1, 0, 1, len(headers) - 1, summary, sub)
@@ -123,7 +123,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         _print_setup(ws, 3)
         other = wb.add_worksheet("未计入的文件")
         o_headers = ("文件编号", "收到时间", "发件人", "邮件主题", "附件名", "文件中的单位", "状态", "说明")
-        o_widths = (6, 14, 22, 20, 18, 14, 14, 40)
+        o_widths = (6, 18, 22, 20, 18, 14, 14, 38)
         other.write(0, 0, f"{heading}：未计入任何单位的文件", title)
         hint = ("这些文件没有计入任何单位。确认是哪个单位的后，运行 nianbao campaign assign 任务目录 文件编号 单位编码 "
                 "指定给该单位（会记入登记簿）。" if report.unassigned else "所有收到的文件都已计入单位。")
