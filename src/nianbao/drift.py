@@ -15,26 +15,28 @@ from decimal import Decimal
 from nianbao.findings import Finding, register
 from nianbao.format.load import format_for_year
 from nianbao.format.model import Format
+from nianbao.livechecks import TEXT, result_formula, sheet_state
 from nianbao.numbers import parse_number
 from nianbao.reader import BY_COORDS, MOVED, Reading, normalise_label
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, fmt as fmt_number, to_excel
+from nianbao.safetext import quote
 from nianbao.submission import Submission
 from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
 
-SHEET_MISSING = register("DRIFT-SHEET-MISSING", "error", "模板中的工作表被删除")
-SHEET_RENAMED = register("DRIFT-SHEET-RENAMED", "warning", "模板中的工作表被改名")
-SHEET_ADDED = register("DRIFT-SHEET-ADDED", "warning", "工作簿中多了模板没有的工作表")
-UNPROTECTED = register("DRIFT-UNPROTECTED", "warning", "工作表保护被取消")
-STRUCTURE_UNLOCKED = register("DRIFT-STRUCTURE-UNLOCKED", "warning", "工作簿结构保护被取消")
-FORMULA_REPLACED = register("DRIFT-FORMULA-REPLACED", "warning", "自动计算的单元格（合计、检查）被直接填了数字或文字", per_cell=True)
-FORMULA_CHANGED = register("DRIFT-FORMULA-CHANGED", "warning", "自动计算的公式被改动", per_cell=True)
-CELL_MOVED = register("DRIFT-CELL-MOVED", "warning", "填报单元格的位置与模板不同（插入或删除了行列）", per_cell=True)
-NAME_MISSING = register("DRIFT-NAME-MISSING", "warning", "单元格的定义名称丢失，已按原位置和标签读取", per_cell=True)
-CELL_NOT_FOUND = register("CELL-NOT-FOUND", "error", "找不到填报单元格（定义名称丢失且原位置的标签不符）", per_cell=True)
-OLD_TEMPLATE = register("DRIFT-OLD-TEMPLATE", "warning", "使用了旧版本的模板")
-VALIDATION_MISSING = register("DRIFT-VALIDATION-MISSING", "warning", "填报单元格的数据有效性被粘贴覆盖或删除", per_cell=True)
-META_MISMATCH = register("DRIFT-META-MISMATCH", "warning", "文档属性中的单位、年度或标识与模板元数据不一致")
-NOT_RECALCULATED = register("NOT-RECALCULATED", "warning", "文件保存前没有重新计算，表中合计和检查结果与填写的数字不符")
+SHEET_MISSING = register("DRIFT-SHEET-MISSING", "error", "模板中的工作表被删除", after="file")
+SHEET_RENAMED = register("DRIFT-SHEET-RENAMED", "warning", "模板中的工作表被改名", after="file")
+SHEET_ADDED = register("DRIFT-SHEET-ADDED", "warning", "工作簿中多了模板没有的工作表", after="file")
+UNPROTECTED = register("DRIFT-UNPROTECTED", "warning", "工作表保护被取消", after="file")
+STRUCTURE_UNLOCKED = register("DRIFT-STRUCTURE-UNLOCKED", "warning", "工作簿结构保护被取消", after="file")
+FORMULA_REPLACED = register("DRIFT-FORMULA-REPLACED", "warning", "自动计算的单元格（合计、检查）被直接填了数字或文字", per_cell=True, after="file")
+FORMULA_CHANGED = register("DRIFT-FORMULA-CHANGED", "warning", "自动计算的公式被改动", per_cell=True, after="file")
+CELL_MOVED = register("DRIFT-CELL-MOVED", "warning", "填报单元格的位置与模板不同（插入或删除了行列）", per_cell=True, after="file")
+NAME_MISSING = register("DRIFT-NAME-MISSING", "warning", "单元格的定义名称丢失，已按原位置和标签读取", per_cell=True, after="file")
+CELL_NOT_FOUND = register("CELL-NOT-FOUND", "error", "找不到填报单元格（定义名称丢失且原位置的标签不符）", per_cell=True, after="file")
+OLD_TEMPLATE = register("DRIFT-OLD-TEMPLATE", "warning", "使用了旧版本的模板", after="file")
+VALIDATION_MISSING = register("DRIFT-VALIDATION-MISSING", "warning", "填报单元格的数据有效性被粘贴覆盖或删除", per_cell=True, after="file")
+META_MISMATCH = register("DRIFT-META-MISMATCH", "warning", "文档属性中的单位、年度或标识与模板元数据不一致", after="file")
+NOT_RECALCULATED = register("NOT-RECALCULATED", "warning", "文件保存前没有重新计算，表中合计和检查结果与填写的数字不符", after="file")
 
 #: The first sheet of an annotated copy (annotate.py): ours, so not an added sheet.
 ANNOTATION_SHEET = "核对意见"
@@ -81,6 +83,12 @@ def rule_inputs(sub: Submission) -> dict[str, Decimal | None]:
     return values
 
 
+def check_formulas(fmt: Format, rule) -> tuple[str, ...]:
+    """The check cell formulas a template may hold for a rule: this version's (pending while an
+    input is blank) and the one of templates before 2021.2 / 2019.2."""
+    return (result_formula(fmt, rule, ref_name), "=" + excel_result(rule.compare, ref_name))
+
+
 def _norm_formula(text: str) -> str:
     return "".join(text.split()).replace("$", "").upper().lstrip("=").replace("_XLFN.", "")
 
@@ -103,16 +111,16 @@ def _sheets(reading: Reading, findings: list[Finding]) -> dict[str, str]:
             new = moved_to.pop()
             renamed[sheet] = new
             findings.append(Finding(SHEET_RENAMED, "warning",
-                                    f"工作表“{sheet}”被改名为“{new}”。已按单元格名称读取数据；请使用下发的模板，"
+                                    f"工作表“{quote(sheet)}”被改名为“{quote(new)}”。已按单元格名称读取数据；请使用下发的模板，"
                                     f"不要重命名工作表。", sheet=new, value=new, expected=sheet))
         else:
             findings.append(Finding(SHEET_MISSING, "error",
-                                    f"工作表“{sheet}”不见了（被删除），其中的内容无法核对。请在下发的模板中完整填写后"
+                                    f"工作表“{quote(sheet)}”不见了（被删除），其中的内容无法核对。请在下发的模板中完整填写后"
                                     f"重新报送。", sheet=sheet, expected=sheet))
     for sheet in added:
         if sheet not in renamed.values():
             findings.append(Finding(SHEET_ADDED, "warning",
-                                    f"工作簿中多了工作表“{sheet}”，其中的内容不会被读取。如有需要说明的内容，请写在"
+                                    f"工作簿中多了工作表“{quote(sheet)}”，其中的内容不会被读取。如有需要说明的内容，请写在"
                                     f"“{NARRATIVE_SHEET}”工作表中。", sheet=sheet, value=sheet))
     return renamed
 
@@ -130,7 +138,7 @@ def _protection(reading: Reading, findings: list[Finding], renamed: dict[str, st
             continue
         if not wb[name].protection.sheet:
             findings.append(Finding(UNPROTECTED, "warning",
-                                    f"工作表“{name}”的保护被取消了。请不要取消保护、插入或删除行列；数据已按单元格名称"
+                                    f"工作表“{quote(name)}”的保护被取消了。请不要取消保护、插入或删除行列；数据已按单元格名称"
                                     f"读取，请重点核对本表。", sheet=name))
     # LibreOffice keeps the lock but writes a bare <workbookProtection/>: only a missing element
     # or an explicit lockStructure="0" means the structure was unlocked.
@@ -155,12 +163,12 @@ def _locations(reading: Reading, findings: list[Finding], renamed: dict[str, str
             by_coords[place.sheet].append(place.cell)
     for sheet, cells in moved.items():
         findings.append(Finding(CELL_MOVED, "warning",
-                                f"工作表“{sheet}”中有 {len(cells)} 个单元格的位置与模板不同（插入或删除了行列），"
+                                f"工作表“{quote(sheet)}”中有 {len(cells)} 个单元格的位置与模板不同（插入或删除了行列），"
                                 f"例如 {'、'.join(cells[:3])}。数据已按单元格名称读取；请不要插入或删除行列。",
                                 sheet=sheet, cell=cells[0], cells=tuple(cells)))
     for sheet, cells in by_coords.items():
         findings.append(Finding(NAME_MISSING, "warning",
-                                f"工作表“{sheet}”中有 {len(cells)} 个单元格的名称丢失（例如 {'、'.join(cells[:3])}），"
+                                f"工作表“{quote(sheet)}”中有 {len(cells)} 个单元格的名称丢失（例如 {'、'.join(cells[:3])}），"
                                 f"已按模板中的位置读取并核对了标签。", sheet=sheet, cell=cells[0], cells=tuple(cells)))
     gone_sheets = {s for s in expected_sheets(reading.format) if s not in reading.workbook.sheetnames
                    and s not in renamed}
@@ -170,7 +178,7 @@ def _locations(reading: Reading, findings: list[Finding], renamed: dict[str, str
             lost[entry.sheet].append(entry.cell)
     for sheet, cells in lost.items():
         findings.append(Finding(CELL_NOT_FOUND, "error",
-                                f"工作表“{sheet}”中有 {len(cells)} 个填报单元格找不到了（名称丢失，原位置 "
+                                f"工作表“{quote(sheet)}”中有 {len(cells)} 个填报单元格找不到了（名称丢失，原位置 "
                                 f"{'、'.join(cells[:3])} 旁的标签也对不上），这些内容无法读取。请在下发的模板中"
                                 f"重新填写。", sheet=sheet, cell=cells[0], cells=tuple(cells)))
 
@@ -189,14 +197,14 @@ def _formulas(reading: Reading, findings: list[Finding]) -> None:
                      row=cell.row.display, column=cell.column.label)
         label = f"{fmt.tables[cell.table].short}“{cell.row.display}”行“{cell.column.label}”"
         if not isinstance(raw, str) or not raw.startswith("="):
-            shown = "空白" if raw is None else f"“{raw}”"
+            shown = "空白" if raw is None else f"“{quote(raw)}”"
             findings.append(Finding(FORMULA_REPLACED, "warning",
                                     f"{label}（{loc.sheet}!{loc.cell}）应由公式自动计算，但被直接填成了 {shown}。"
                                     f"核对时按填写的值计算；请使用下发的模板，不要覆盖灰色的合计单元格。",
                                     value=None if raw is None else str(raw), **where))
         elif not formula_intact(sub, cell_id):
             findings.append(Finding(FORMULA_CHANGED, "warning",
-                                    f"{label}（{loc.sheet}!{loc.cell}）的公式被改成了“{raw}”。核对时按其保存的结果"
+                                    f"{label}（{loc.sheet}!{loc.cell}）的公式被改成了“{quote(raw)}”。核对时按其保存的结果"
                                     f"计算；请使用下发的模板，不要修改公式。", value=str(raw), **where))
     for rule in fmt.rules:
         ident = f"check.{rule.key}"
@@ -204,15 +212,15 @@ def _formulas(reading: Reading, findings: list[Finding]) -> None:
         if loc is None:
             continue
         raw = reading.workbook[loc.sheet][loc.cell].value
-        expected = "=" + excel_result(rule.compare, ref_name)
+        expected = {_norm_formula(f) for f in check_formulas(fmt, rule)}
         if not (isinstance(raw, str) and raw.startswith("=")):
             findings.append(Finding(FORMULA_REPLACED, "warning",
-                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被覆盖成了“{raw if raw is not None else ''}”，"
-                                    f"它不再反映填写的数字。nianbao 已重新核对全部规则。", sheet=loc.sheet, cell=loc.cell,
+                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被覆盖成了“{quote(raw if raw is not None else '')}”，"
+                                    f"它不再反映填写的数字。核对时已按填写的数字重新计算全部规则。", sheet=loc.sheet, cell=loc.cell,
                                     name=loc.name, value=None if raw is None else str(raw)))
-        elif _norm_formula(raw) != _norm_formula(expected):
+        elif _norm_formula(raw) not in expected:
             findings.append(Finding(FORMULA_CHANGED, "warning",
-                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被改动了。nianbao 已重新核对全部规则。",
+                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被改动了。核对时已按填写的数字重新计算全部规则。",
                                     sheet=loc.sheet, cell=loc.cell, name=loc.name, value=str(raw)))
 
 
@@ -236,7 +244,7 @@ def _validations(reading: Reading, findings: list[Finding]) -> None:
         missing = [c for c in cells if c not in covered]
         if missing:
             findings.append(Finding(VALIDATION_MISSING, "warning",
-                                    f"工作表“{sheet}”中有 {len(missing)} 个填报单元格的数据有效性不见了（通常是从别处粘贴"
+                                    f"工作表“{quote(sheet)}”中有 {len(missing)} 个填报单元格的数据有效性不见了（通常是从别处粘贴"
                                     f"覆盖造成的），例如 {'、'.join(missing[:3])}。填写时不再提示错误输入，请重点核对这些"
                                     f"单元格；粘贴时请使用“选择性粘贴 › 数值”。", sheet=sheet, cell=missing[0],
                                     cells=tuple(missing)))
@@ -270,7 +278,7 @@ def _versions(reading: Reading, findings: list[Finding]) -> None:
     for prop, key, what in pairs:
         if prop in props and key in info and normalise_label(props[prop]) != normalise_label(info[key]):
             findings.append(Finding(META_MISMATCH, "warning",
-                                    f"文件属性中的{what}“{props[prop]}”与模板内记录的“{info[key]}”不一致，可能是拿别的"
+                                    f"文件属性中的{what}“{quote(props[prop])}”与模板内记录的“{quote(info[key])}”不一致，可能是拿别的"
                                     f"单位或别的年度的文件改的。核对按模板内记录进行，请确认报送单位和年度。",
                                     value=props[prop], expected=info[key]))
 
@@ -279,9 +287,13 @@ def _versions(reading: Reading, findings: list[Finding]) -> None:
 
 
 def _recalculation(reading: Reading, findings: list[Finding]) -> None:
-    """Stored totals or check results that contradict the inputs: the file was not recalculated."""
+    """Stored totals or check results that contradict the inputs: the file was not recalculated.
+
+    The stored results are compared with what the spreadsheet itself computes, where a number
+    stored as text counts as nothing (its SUM skips it): a "６" typed as text leaves the totals
+    short, which is a text problem (NUMBER-AS-TEXT), not a missed recalculation."""
     sub, fmt = reading.submission, reading.format
-    values = rule_inputs(sub)
+    values = _as_the_sheet_computes(sub)
     stale: list[str] = []
     for cell_id in fmt.derived:
         loc = sub.locations.get(cell_id)
@@ -304,12 +316,24 @@ def _recalculation(reading: Reading, findings: list[Finding]) -> None:
             continue
         ours = check(rule, values).text
         if cached != ours:
-            stale.append(f"{loc.sheet}!{loc.cell}（显示“{cached}”，实际应为“{ours}”）")
+            stale.append(f"{loc.sheet}!{loc.cell}（显示“{quote(cached)}”，实际应为“{ours}”）")
     if stale:
         findings.append(Finding(NOT_RECALCULATED, "warning",
-                                f"{_RECALC_ADVICE}，共 {len(stale)} 处，例如 {'；'.join(stale[:3])}。nianbao 已按填写的"
-                                f"数字重新核算，以下结果以重新核算为准。请在 Excel/WPS 中点击“启用编辑”后保存一次，"
-                                f"再报送。", value=str(len(stale))))
+                                f"{_RECALC_ADVICE}，共 {len(stale)} 处，例如 {'；'.join(stale[:3])}。核对时已按填写的"
+                                f"数字重新计算，以下结果以重新计算为准。请在 Excel 或 WPS 中打开文件，点击“启用编辑”，"
+                                f"保存一次后再报送。", value=str(len(stale))))
+
+
+def _as_the_sheet_computes(sub: Submission) -> dict[str, Decimal | None]:
+    """The rule inputs with every number stored as text left out, as the sheet's own SUM does."""
+    values = sub.rule_values()
+    for cell in sub.format.input_cells:
+        if sheet_state(sub.raw.get(cell.id), cell.kind) == TEXT and not str(sub.raw.get(cell.id)).startswith("="):
+            values[cell.id] = None
+    for cell_id, rule in sub.format.derived.items():  # dependency order
+        if formula_intact(sub, cell_id):
+            values[cell_id] = evaluate(rule.compare.right, values)
+    return values
 
 
 __all__ = ["detect", "expected_sheets", "formula_intact", "rule_inputs"]

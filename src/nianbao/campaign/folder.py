@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nianbao.campaign.ledger import LEDGER_NAME, Ledger
 from nianbao.campaign.store import Inbox
-from nianbao.errors import NianbaoError
+from nianbao.errors import NianbaoError, set_work_folder
 from nianbao.format import resolve_format
 from nianbao.format.model import Format
 
@@ -93,6 +93,7 @@ def open_campaign(directory: Path) -> Campaign:
     except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as err:
         raise NianbaoError(f"{settings_path} 内容有误（{err}），请改正后重试") from None
     tz = time_zone(tz_name, settings_path)
+    set_work_folder(directory)  # error logs and fault messages belong to this campaign
     ledger = Ledger(directory / LEDGER_NAME)
     return Campaign(directory, settings, fmt, year, info.get("title", ""), deadline, int(max_mb * 1024 * 1024), ledger,
                     tz)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
 
 from nianbao.atomic import atomic_write
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.campaign.folder import Campaign, open_campaign
 from nianbao.campaign.review import (HELD, MISSING, RETURNED, STATES, UNUSABLE, latest_accepted, latest_valid,
                                      unit_states)
@@ -26,6 +26,7 @@ from nianbao.check import validate
 from nianbao.findings import Finding
 from nianbao.format.model import Format
 from nianbao.layout import table_layout, text_lines
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.submission import Submission
 from nianbao.template import compute_derived
 
@@ -218,7 +219,7 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
     note = result.missing_note
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb = new_workbook(tmp)
         base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "text_wrap": True}
         st = {
             "heading": wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"}),
@@ -261,14 +262,14 @@ def _official_sheet(wb, st, fmt: Format, table, total: Mapping[str, Decimal | No
         else:
             text, style = box.text, st[box.role]
         if box.merged:
-            ws.merge_range(box.row, box.col, box.last_row, box.last_col, text, style)
+            merge_value(ws, box.row, box.col, box.last_row, box.last_col, text, style)
         elif text is None:
             ws.write_blank(box.row, box.col, None, style)
         else:
-            ws.write(box.row, box.col, text, style)
+            write_value(ws, box.row, box.col, text, style)
     for row, height in layout.row_heights().items():  # long labels wrap, as on the template
         ws.set_row(row, height)
-    ws.merge_range(1, 0, 1, layout.ncols - 1, note, st["note"])
+    merge_value(ws, 1, 0, 1, layout.ncols - 1, note, st["note"])
     ws.set_row(1, text_lines(note, sum(widths)) * 15.0 + 6)  # the whole note shows, never one clipped line
     first_cell = min(b.row for b in layout.boxes if b.role == "cell")
     heads = [b.row for b in layout.boxes if b.role == "header" and b.row < first_cell]
@@ -337,16 +338,16 @@ def _units_sheet(wb, st, campaign: Campaign, table, result: MergeResult, note: s
     # Column A repeats on every page across, so it holds only the sheet's name; the note spans
     # from B what fits on the first page (a merged cell starting in A would print cut on page 2).
     span = next((i for i in range(1, len(widths)) if sum(widths[1:i + 1]) > 100), len(widths)) - 1
-    ws.write(0, 0, f"{table.short}：各单位数据", st["heading"])
-    ws.merge_range(0, 1, 0, max(span, 2), note, st["note"])
+    write_value(ws, 0, 0, f"{table.short}：各单位数据", st["heading"])
+    merge_value(ws, 0, 1, 0, max(span, 2), note, st["note"])
     ws.set_row(0, min(409, text_lines(note, sum(widths[1:span + 1])) * 15.0 + 6))
     for col, (text, width) in enumerate(zip(heads, widths)):
-        ws.write(2, col, text, st["header"])
+        write_value(ws, 2, col, text, st["header"])
         ws.set_column(col, col, width)
     ws.set_row(2, max(text_lines(h, w) for h, w in zip(heads, widths)) * 14.0 + 4)
     rows = _unit_rows(campaign, result) + [("sub", f"合计（{len(result.included)} 个单位）", result.total)]
     for r, (kind, label, values) in enumerate(rows, start=3):
-        ws.write(r, 0, label, st["sub" if kind == "sub" else "label"])
+        write_value(ws, r, 0, label, st["sub" if kind == "sub" else "label"])
         for c, (cell_id, _) in enumerate(columns, start=1):
             _number(ws, r, c, values.get(cell_id), st["subcell" if kind == "sub" else "cell"])
         ws.set_row(r, text_lines(label, widths[0]) * 15.0 + 3)
@@ -361,7 +362,7 @@ def _missing_sheet(wb, st, campaign: Campaign, result: MergeResult, note: str) -
     heads, widths = ("状态", "单位名称", "上级单位", "原因"), (14, 30, 24, 60)
     _banner(ws, note, sum(widths), len(heads) - 1, st["note"])
     for col, (text, width) in enumerate(zip(heads, widths)):
-        ws.write(2, col, text, st["header"])
+        write_value(ws, 2, col, text, st["header"])
         ws.set_column(col, col, width)
     names = {u["code"]: u["name"] for u in campaign.ledger.units()}
     parents = {u["code"]: u["parent"] or "" for u in campaign.ledger.units()}
@@ -370,7 +371,7 @@ def _missing_sheet(wb, st, campaign: Campaign, result: MergeResult, note: str) -
         for m in group:
             values = (state, m.name, names.get(parents.get(m.code, ""), ""), m.reason)
             for col, text in enumerate(values):
-                ws.write(row, col, text, st["label"])
+                write_value(ws, row, col, text, st["label"])
             ws.set_row(row, max(text_lines(str(t), w) for t, w in zip(values, widths)) * 15.0 + 3)
             row += 1
     ws.repeat_rows(2)
@@ -386,7 +387,7 @@ def _checks_sheet(wb, st, campaign: Campaign, result: MergeResult, note: str) ->
     heads, widths = ("汇总范围", "校验结果", "下级缺报", "说明"), (26, 12, 60, 42)
     _banner(ws, head, sum(widths), len(heads) - 1, st["note"])
     for col, (text, width) in enumerate(zip(heads, widths)):
-        ws.write(2, col, text, st["header"])
+        write_value(ws, 2, col, text, st["header"])
         ws.set_column(col, col, width)
     row = 3
     for i, (scope, findings, left) in enumerate(scopes):
@@ -397,7 +398,7 @@ def _checks_sheet(wb, st, campaign: Campaign, result: MergeResult, note: str) ->
                  for f in findings]
         values = (scope, "通过" if not findings else f"{len(findings)} 项未通过", absent, "\n".join(lines) or "—")
         for col, text in enumerate(values):
-            ws.write(row, col, text, st["label"])
+            write_value(ws, row, col, text, st["label"])
         ws.set_row(row, min(409, max(text_lines(str(t), w) for t, w in zip(values, widths)) * 15.0 + 3))
         row += 1
     ws.repeat_rows(2)
@@ -415,15 +416,12 @@ def _print_setup(ws, wide: int = 1) -> None:
 
 def _banner(ws, text: str, width: float, last_col: int, style) -> None:
     """A note across the top of a sheet, tall enough for its lines."""
-    ws.merge_range(0, 0, 0, max(last_col, 1), text, style)
+    merge_value(ws, 0, 0, 0, max(last_col, 1), text, style)
     ws.set_row(0, min(409, text_lines(text, width) * 15.0 + 6))
 
 
 def _number(ws, row: int, col: int, value: Decimal | None, style) -> None:
-    if value is None:
-        ws.write_blank(row, col, None, style)
-    else:
-        ws.write_number(row, col, float(value), style)
+    write_value(ws, row, col, value, style)
 
 
 def write_report(campaign: Campaign, result: MergeResult, outdir: Path, targets: Iterable[str]) -> dict[str, Path]:

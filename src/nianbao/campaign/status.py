@@ -13,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import xlsxwriter
 
 from nianbao.atomic import atomic_write
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.campaign.folder import Campaign, local_time, open_campaign
 from nianbao.campaign.review import (ACCEPTED, ERRORS, HELD, MISSING, PASSED, RESUBMITTED, RETURNED, STATES, UNUSABLE,
                                      WARNINGS, FileRecord, UnitState, accept, latest_accepted, latest_valid,
@@ -88,7 +88,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
     names = {u.code: u.name for u in report.units}
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb = new_workbook(tmp)
         base = {"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"}
         title = wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": False, "valign": "vcenter"})
         sub = wb.add_format(base)
@@ -103,12 +103,12 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         made = dt.datetime.now(campaign.tz).strftime("%Y-%m-%d %H:%M")
         headers = ("序号", "编码", "单位名称", "上级单位", "状态", "版本", "最近收到", "是否按时", "错误", "警告", "备注")
         widths = (5, 10, 28, 18, 14, 5, 18, 8, 5, 5, 36)
-        ws.write(0, 0, f"{heading}报送情况", title)
+        write_value(ws, 0, 0, f"{heading}报送情况", title)
         summary = f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 {made}"
-        ws.merge_range(1, 0, 1, len(headers) - 1, summary, sub)
+        merge_value(ws, 1, 0, 1, len(headers) - 1, summary, sub)
         ws.set_row(1, text_lines(summary, sum(widths)) * 15.0 + 4)
         for col, (text, width) in enumerate(zip(headers, widths)):
-            ws.write(3, col, text, head)
+            write_value(ws, 3, col, text, head)
             ws.set_column(col, col, width)
         for i, u in enumerate(report.units):
             row = 4 + i
@@ -116,7 +116,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
                       campaign.local(u.latest_at), u.timeliness, u.errors if u.versions else "",
                       u.warnings if u.versions else "", note_for(campaign, u))
             for col, value in enumerate(values):
-                ws.write(row, col, value, state_fmt[u.state] if col == 4 else cell)
+                write_value(ws, row, col, value, state_fmt[u.state] if col == 4 else cell)
             ws.set_row(row, max(text_lines(str(v), w) for v, w in zip(values, widths)) * 15.0 + 3)
         ws.freeze_panes(4, 0)
         ws.autofilter(3, 0, 3 + len(report.units), len(headers) - 1)
@@ -124,20 +124,20 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         other = wb.add_worksheet("未计入的文件")
         o_headers = ("文件编号", "收到时间", "发件人", "邮件主题", "附件名", "文件中的单位", "状态", "说明")
         o_widths = (6, 18, 22, 20, 18, 14, 14, 38)
-        other.write(0, 0, f"{heading}：未计入任何单位的文件", title)
+        write_value(other, 0, 0, f"{heading}：未计入任何单位的文件", title)
         hint = ("这些文件没有计入任何单位。确认是哪个单位的后，运行 nianbao campaign assign 任务目录 文件编号 单位编码 "
                 "指定给该单位（会记入登记簿）。" if report.unassigned else "所有收到的文件都已计入单位。")
-        other.merge_range(1, 0, 1, len(o_headers) - 1, hint, sub)
+        merge_value(other, 1, 0, 1, len(o_headers) - 1, hint, sub)
         other.set_row(1, text_lines(hint, sum(o_widths)) * 15.0 + 4)
         for col, (text, width) in enumerate(zip(o_headers, o_widths)):
-            other.write(3, col, text, head)
+            write_value(other, 3, col, text, head)
             other.set_column(col, col, width)
         for i, f in enumerate(report.unassigned):
             explain = f.problem
             values = (f.id, campaign.local(f.received_at), f.sender, f.subject, f.name,
                       names.get(f.file_unit or "", ""), f.state, explain)
             for col, value in enumerate(values):
-                other.write(4 + i, col, value, state_fmt[f.state] if col == 6 else cell)
+                write_value(other, 4 + i, col, value, state_fmt[f.state] if col == 6 else cell)
             other.set_row(4 + i, max(text_lines(str(v), w) for v, w in zip(values, o_widths)) * 15.0 + 3)
         _print_setup(other, 3)
         wb.close()

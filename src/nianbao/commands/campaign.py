@@ -60,7 +60,10 @@ def collect_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from rich.markup import escape
+
     from nianbao.campaign.collect import collect
+    from nianbao.safetext import terminal
 
     if imap:
         # The same path as `campaign fetch`; folders given beside --imap are collected after it.
@@ -81,13 +84,13 @@ def collect_command(
         task = progress.add_task("", total=None)
 
         def step(outcome) -> None:
-            progress.update(task, advance=1, description=outcome.name[:30])
+            progress.update(task, advance=1, description=escape(terminal(outcome.name[:30])))
 
         report = collect(directory, list(sources), workers, step)
     typer.echo(f"新版本 {report.count('new')} 份，重复 {report.count('duplicate')} 份，已收过 {report.count('skipped')} 份，"
                f"无法识别 {report.count('unidentified')} 份，拒收 {report.count('refused')} 份")
     for item in report.problems:
-        typer.echo(f"  - {item.source} {item.name}：{item.problem}", err=True)
+        typer.echo(terminal(f"  - {item.source} {item.name}：{item.problem}"), err=True)
     _loose_files_hint(directory)
 
 
@@ -116,6 +119,7 @@ def status_command(
     from nianbao.campaign.folder import open_campaign
     from nianbao.campaign.review import STATES
     from nianbao.campaign.status import TERMINAL_COLOURS, note_for, status
+    from nianbao.safetext import terminal
 
     report = status(directory)
     if as_json:
@@ -135,9 +139,9 @@ def status_command(
     with open_campaign(directory) as campaign:
         for u in report.units:
             # escape(): unit names and reasons are user text, never markup
-            table.add_row(u.code, escape(u.name), f"[{TERMINAL_COLOURS[u.state]}]{u.state}[/]", str(u.versions),
-                          campaign.local(u.latest_at), u.timeliness, str(u.errors), str(u.warnings),
-                          escape(note_for(campaign, u)))
+            table.add_row(u.code, escape(terminal(u.name)), f"[{TERMINAL_COLOURS[u.state]}]{u.state}[/]",
+                          str(u.versions), campaign.local(u.latest_at), u.timeliness, str(u.errors), str(u.warnings),
+                          escape(terminal(note_for(campaign, u))))
     console = Console()
     console.print(table)
     console.print("，".join(f"{s} {report.count(s)}" for s in STATES if report.count(s)) +

@@ -7,6 +7,7 @@ are given as "表三!C12" (row and column of the published table), of narrative 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from nianbao.importer.normalize import normalize_label
 from nianbao.importer.structure import Structure, analyse
 from nianbao.importer.tables import Deviation, Paragraph, RawTable, TableMatch, match_table
 from nianbao.numbers import FIX_TEXT, parse_number
+from nianbao.sheetwrite import put_value
 from nianbao.submission import Location, Submission
 
 FORMAT_ID = "gov-info-disclosure"
@@ -72,6 +74,8 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
     if path.stat().st_size > MAX_BYTES:
         raise InputFileError(path, "文件超过 50 MB，不像一份年度报告", code="FILE-TOO-LARGE")
     data = path.read_bytes()
+    if not data.strip():
+        raise InputFileError(path, "文件是空的（0 字节或只有空白），请重新导出或另存后再导入", code="FILE-EMPTY")
     if data[:4] == b"PK\x03\x04":
         if path.suffix.lower() not in (".docx", ".docm", ".zip", ""):
             if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -81,6 +85,7 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
         from nianbao.sniff import check_package
 
         check_package(path, "请用 Word 或 WPS 打开后另存为 .docx 再导入")
+        _refuse_dtd_parts(path)
         return "docx", read_docx(path)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise InputFileError(path, "这是旧版 Word（.doc）文件，请先用 Word 或 WPS 另存为 .docx", code=WRONG_TYPE)
@@ -92,11 +97,40 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
         from nianbao.importer.html import parse_html
 
         _bound(path, len(data), MAX_HTML_BYTES, "网页")
+        if _HTML_DTD.search(text):
+            raise InputFileError(path, "网页中含有实体声明（DOCTYPE 内的 <!ENTITY>），正常的网页不会有，疑似恶意构造，"
+                                       "已拒绝读取：请从网站重新保存网页，或复制全文粘贴为 .txt 后导入", code="FILE-XML-UNSAFE")
         return "html", parse_html(text)
     from nianbao.importer.text import parse_text
 
     _bound(path, len(data), MAX_TEXT_BYTES, "纯文本")
     return "text", parse_text(text)
+
+
+# ``<!DOCTYPE html>`` is normal; an internal subset ``[...]`` or an entity declaration is not.
+_HTML_DTD = re.compile(r"<!DOCTYPE[^>\[]*\[|<!ENTITY", re.IGNORECASE)
+
+
+def _refuse_dtd_parts(path: Path) -> None:
+    """A .docx part with a DOCTYPE or entity declaration is refused, as in a workbook (python-docx
+    parses with lxml, which would expand internal entities)."""
+    import zipfile
+
+    from nianbao.sniff import check_xml_safe
+
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not info.filename.lower().endswith((".xml", ".rels")):
+                continue
+            with zf.open(info) as member:
+                try:
+                    check_xml_safe(iter(lambda: member.read(65536), b""), path=path, part=info.filename)
+                except InputFileError as err:
+                    if err.code != "FILE-XML-UNSAFE":
+                        raise
+                    raise InputFileError(path, f"Word 文件内部的 XML（部件“{info.filename}”）含有 DOCTYPE 或实体声明，"
+                                               "正常的 Word 文件不会有，疑似恶意构造，已拒绝读取：请用 Word 或 WPS "
+                                               "打开后另存为 .docx 再导入", code="FILE-XML-UNSAFE") from None
 
 
 def _bound(path: Path, size: int, limit: int, kind: str) -> None:
@@ -270,7 +304,4 @@ def _put(wb, name: str, value: object) -> None:
     if defined is None:
         return
     for sheet, coord in defined.destinations:
-        cell = wb[sheet][coord.replace("$", "")]
-        cell.value = value
-        if isinstance(value, str):
-            cell.data_type = "s"  # text from a published report is never a formula ("=HYPERLINK(…)")
+        put_value(wb[sheet][coord.replace("$", "")], value)  # text stays text ("=HYPERLINK(…)")
