@@ -11,10 +11,13 @@ import email
 import email.policy
 import email.utils
 import random
+import re
+import subprocess
 import time
 from decimal import Decimal
 from pathlib import Path
 
+from libreoffice import convert, require_libreoffice
 from campaign_synth import fill, unit_token, valid_values, write_units, xls_bytes, zip_of
 from test_campaign_mailing import configure
 
@@ -22,6 +25,7 @@ from nianbao.campaign.folder import open_campaign
 from nianbao.campaign.init import init_campaign
 from nianbao.campaign.mailing import collect_imap, remind, send_templates
 from nianbao.campaign.merge import merge
+from nianbao.campaign.status import status
 from nianbao.campaign.review import (ACCEPTED, ERRORS, HELD, MISSING, PASSED, RECEIVED, RESUBMITTED, RETURNED,
                                      UNUSABLE, accept, reject, unassigned_files, unit_history, unit_states)
 from nianbao.cli import main
@@ -175,3 +179,17 @@ def test_a_forty_unit_round_through_smtp_and_imap(tmp_path, smtp, dovecot, monke
                     **{c: MISSING for c in never}}
     assert all(g.findings == [] for g in result.groups)
     assert Path(result.outputs["xlsx"]).is_file()
+
+    # What the coordinator prints: LibreOffice renders both workbooks on a few A4 pages, no text lost.
+    require_libreoffice()
+    board = status(camp).board
+    pages = {}
+    for book in (board, result.outputs["xlsx"]):
+        pdf = convert(book, tmp_path / "print", "pdf")
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        pages[book.name] = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+        text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                      check=True).stdout.split())
+        for code in [*never, xls_unit]:
+            assert name[code] in text  # the units left out / to act on are all on paper
+    assert pages["status.xlsx"] <= 3 and pages["汇总.xlsx"] <= 14, pages

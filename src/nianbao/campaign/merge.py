@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+
 from nianbao.atomic import atomic_write
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.campaign.folder import Campaign, open_campaign
 from nianbao.campaign.review import (HELD, MISSING, RETURNED, STATES, UNUSABLE, latest_accepted, latest_valid,
                                      unit_states)
@@ -235,7 +237,7 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
         for table in fmt.tables.values():
             _official_sheet(wb, st, fmt, table, result.total, f"{title}。{note}")
         for table in fmt.tables.values():
-            _units_sheet(wb, st, campaign, table, result, f"{title}：{table.short}各单位数据。{note}")
+            _units_sheet(wb, st, campaign, table, result, f"{title}。{note}")
         _missing_sheet(wb, st, campaign, result, note)
         _checks_sheet(wb, st, campaign, result, note)
         wb.close()
@@ -269,6 +271,10 @@ def _official_sheet(wb, st, fmt: Format, table, total: Mapping[str, Decimal | No
         ws.set_row(row, height)
     merge_value(ws, 1, 0, 1, layout.ncols - 1, note, st["note"])
     ws.set_row(1, text_lines(note, sum(widths)) * 15.0 + 6)  # the whole note shows, never one clipped line
+    first_cell = min(b.row for b in layout.boxes if b.role == "cell")
+    heads = [b.row for b in layout.boxes if b.role == "header" and b.row < first_cell]
+    if heads:  # a table over two pages (表三) shows its column headers on each
+        ws.repeat_rows(min(heads), first_cell - 1)
     _print_setup(ws)
 
 
@@ -329,9 +335,12 @@ def _units_sheet(wb, st, campaign: Campaign, table, result: MergeResult, note: s
     columns = unit_columns(fmt, table)
     heads = ["单位名称"] + [label for _, label in columns]
     widths = [30.0] + [9.0] * len(columns)
-    # the note spans what fits on the first page, so it prints whole there
-    span = next((i for i in range(len(widths)) if sum(widths[:i + 1]) > 150), len(widths)) - 1
-    _banner(ws, note, sum(widths[:span + 1]), span, st["note"])
+    # Column A repeats on every page across, so it holds only the sheet's name; the note spans
+    # from B what fits on the first page (a merged cell starting in A would print cut on page 2).
+    span = next((i for i in range(1, len(widths)) if sum(widths[1:i + 1]) > 100), len(widths)) - 1
+    write_value(ws, 0, 0, f"{table.short}：各单位数据", st["heading"])
+    merge_value(ws, 0, 1, 0, max(span, 2), note, st["note"])
+    ws.set_row(0, min(409, text_lines(note, sum(widths[1:span + 1])) * 15.0 + 6))
     for col, (text, width) in enumerate(zip(heads, widths)):
         write_value(ws, 2, col, text, st["header"])
         ws.set_column(col, col, width)

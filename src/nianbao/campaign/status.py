@@ -13,13 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+
 from nianbao.atomic import atomic_write
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.campaign.folder import Campaign, local_time, open_campaign
 from nianbao.campaign.review import (ACCEPTED, ERRORS, HELD, MISSING, PASSED, RESUBMITTED, RETURNED, STATES, UNUSABLE,
                                      WARNINGS, FileRecord, UnitState, accept, latest_accepted, latest_valid,
                                      reject, unassigned_files, unit_states)
 from nianbao.layout import text_lines
-from nianbao.sheetwrite import merge_value, new_workbook, write_value
 
 STATUS_FILE = "status.xlsx"
 #: The board's colour for each state (the terminal uses the matching rich colours).
@@ -101,7 +102,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         heading = campaign.title if str(campaign.year) in campaign.title else f"{campaign.title}（{campaign.year} 年度）"
         made = dt.datetime.now(campaign.tz).strftime("%Y-%m-%d %H:%M")
         headers = ("序号", "编码", "单位名称", "上级单位", "状态", "版本", "最近收到", "是否按时", "错误", "警告", "备注")
-        widths = (5, 10, 28, 18, 14, 5, 16, 8, 5, 5, 38)
+        widths = (5, 10, 28, 18, 14, 5, 18, 8, 5, 5, 36)
         write_value(ws, 0, 0, f"{heading}报送情况", title)
         summary = f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 {made}"
         merge_value(ws, 1, 0, 1, len(headers) - 1, summary, sub)
@@ -122,7 +123,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         _print_setup(ws, 3)
         other = wb.add_worksheet("未计入的文件")
         o_headers = ("文件编号", "收到时间", "发件人", "邮件主题", "附件名", "文件中的单位", "状态", "说明")
-        o_widths = (6, 14, 22, 20, 18, 14, 14, 40)
+        o_widths = (6, 18, 22, 20, 18, 14, 14, 38)
         write_value(other, 0, 0, f"{heading}：未计入任何单位的文件", title)
         hint = ("这些文件没有计入任何单位。确认是哪个单位的后，运行 nianbao campaign assign 任务目录 文件编号 单位编码 "
                 "指定给该单位（会记入登记簿）。" if report.unassigned else "所有收到的文件都已计入单位。")

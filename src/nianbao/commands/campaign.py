@@ -9,9 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from nianbao.cli_text import four_digit_year
 from nianbao.commands.campaign_app import JSON_OPTION, campaign_app
 from nianbao.commands.campaign_app import echo_json as _echo_json
-from nianbao.cli_text import four_digit_year
 
 
 def register(app: typer.Typer) -> None:
@@ -124,6 +124,7 @@ def status_command(
     from nianbao.campaign.folder import open_campaign
     from nianbao.campaign.review import STATES
     from nianbao.campaign.status import TERMINAL_COLOURS, note_for, status
+    from nianbao.safetext import terminal
 
     report = status(directory)
     if as_json:
@@ -143,9 +144,9 @@ def status_command(
     with open_campaign(directory) as campaign:
         for u in report.units:
             # escape(): unit names and reasons are user text, never markup
-            table.add_row(u.code, escape(u.name), f"[{TERMINAL_COLOURS[u.state]}]{u.state}[/]", str(u.versions),
-                          campaign.local(u.latest_at), u.timeliness, str(u.errors), str(u.warnings),
-                          escape(note_for(campaign, u)))
+            table.add_row(u.code, escape(terminal(u.name)), f"[{TERMINAL_COLOURS[u.state]}]{u.state}[/]",
+                          str(u.versions), campaign.local(u.latest_at), u.timeliness, str(u.errors), str(u.warnings),
+                          escape(terminal(note_for(campaign, u))))
     console = Console()
     console.print(table)
     console.print("，".join(f"{s} {report.count(s)}" for s in STATES if report.count(s)) +

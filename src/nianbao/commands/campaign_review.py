@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from nianbao.commands.campaign_app import JSON_OPTION, campaign_app, echo_json
+from nianbao.safetext import terminal
 
 BY_OPTION = typer.Option("--by", help="操作人（记入登记簿），默认为当前登录用户名")
 
@@ -109,9 +110,10 @@ def files_command(
         for title in ("编号", "收到时间", "发件人", "主题", "附件名", "计入单位", "状态", "说明"):
             table.add_column(title, overflow="fold")
         for f in records:
-            table.add_row(str(f.id), campaign.local(f.received_at), escape(f.sender), escape(f.subject),
-                          escape(f.name), escape(names.get(f.unit_code or "", "—")), f.state,
-                          escape(f.problem))
+            # terminal(): control and bidi characters from a mail never reach the terminal
+            table.add_row(str(f.id), campaign.local(f.received_at), *(escape(terminal(t)) for t in (
+                f.sender, f.subject, f.name, names.get(f.unit_code or "", "—"))), f.state,
+                escape(terminal(f.problem)))
         Console().print(table)
         if any(f.unit_code is None for f in records):
             typer.echo("确认是哪个单位的后：nianbao campaign assign 任务目录 编号 单位编码")
@@ -143,8 +145,8 @@ def history_command(
         if as_json:
             echo_json({"code": s.code, "name": s.name, "state": s.state, "events": [e.to_json() for e in events]})
             return
-        typer.echo(f"{s.name}（{s.code}）：{s.state}")
+        typer.echo(terminal(f"{s.name}（{s.code}）：{s.state}"))
         if not events:
             typer.echo("  还没有收到任何文件")
         for e in events:
-            typer.echo(f"  {campaign.local(e.at)}  {e.state}  {e.text}")
+            typer.echo(terminal(f"  {campaign.local(e.at)}  {e.state}  {e.text}"))
