@@ -235,7 +235,7 @@ def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
                                     **where))
             continue
         if workbook and isinstance(raw, str) and not derived:
-            findings.append(Finding(NUMBER_AS_TEXT, "error", _as_text_message(label, raw, parsed.value),
+            findings.append(Finding(NUMBER_AS_TEXT, "error", _as_text_message(label, raw, parsed.value, cell.kind),
                                     value=parsed.original, expected=fmt_number(parsed.value), **where))
             continue
         problem = check_kind(parsed.value, cell.kind)
@@ -257,8 +257,11 @@ def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
     return findings
 
 
-def _as_text_message(label: str, raw: str, value: Decimal) -> str:
+def _as_text_message(label: str, raw: str, value: Decimal, kind: str) -> str:
     shown = raw.strip() if len(raw.strip()) <= 20 else raw.strip()[:20] + "…"
+    problem = check_kind(value, kind)
+    if problem:  # no use suggesting to type a number that would be wrong as a number too
+        return f"{label}中的“{shown}”是文本，不是数字，表格里的合计和检查不会计入它；而且{problem}。"
     return (f"{label}中的“{shown}”是文本，不是数字，表格里的合计和检查不会计入它。请删除后直接输入阿拉伯数字 "
             f"{fmt_number(value)}（不要先设成文本格式，不要用全角数字）。")
 

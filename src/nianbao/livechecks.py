@@ -51,7 +51,9 @@ def sheet_state(raw: object, kind: str) -> int:
         return BLANK
     if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal)):
         return TEXT
-    return WRONG if check_kind(parse_number(raw).value, kind) else OK
+    value = parse_number(raw).value
+    # NaN/INF stored as a number: the sheet's formulas see an error, never a valid count.
+    return WRONG if value is None or check_kind(value, kind) else OK
 
 
 def state_formula(name: str, kind: str) -> str:
