@@ -7,6 +7,7 @@ report with ``unreadable`` set, never an exception, so one file never stops a ba
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections import Counter
@@ -28,6 +29,7 @@ from nianbao.numbers import check_kind, parse_number
 from nianbao.reader import read_workbook
 from nianbao.rules import check as check_rule
 from nianbao.rules import fmt as fmt_number
+from nianbao.safetext import quote
 from nianbao.sniff import CODES as FILE_CODES
 from nianbao.submission import Submission
 from nianbao.template import active_rules
@@ -190,9 +192,11 @@ def _guarded(path: Path, previous: Path | None) -> FileReport:
 
 def _failed(path: Path, err: BaseException) -> FileReport:
     log_unexpected(err, f"check {path}")
-    return _unreadable_report(path, "FILE-UNREADABLE",
-                              f"{path}：核对这个文件时遇到意外问题，已跳过这个文件（其他文件照常核对）；"
-                              "请把这个文件发给维护人员")
+    report = _unreadable_report(path, "FILE-UNREADABLE",
+                                f"{path}：核对这个文件时遇到意外问题，已跳过这个文件（其他文件照常核对）；"
+                                "请把这个文件发给维护人员")
+    report.findings[0] = dataclasses.replace(report.findings[0], value=quote(str(err), 80))  # for maintainers
+    return report
 
 
 def _unreadable(path: Path, err: NianbaoError, about_previous: bool = False) -> FileReport:
