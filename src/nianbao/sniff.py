@@ -49,7 +49,9 @@ import struct
 import xml.parsers.expat
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree.ElementTree import Element
@@ -64,10 +66,12 @@ __all__ = [
     "MAX_TOTAL_UNCOMPRESSED",
     "MAX_XML_PROLOG_BYTES",
     "MAX_ZIP_ENTRIES",
+    "Package",
     "RATIO_CHECK_MIN_BYTES",
     "READ_CHUNK_BYTES",
     "check_package",
     "check_xml_safe",
+    "open_package",
     "openpyxl_is_hardened",
     "parse_xml",
     "read_member",
@@ -155,6 +159,15 @@ def sniff(path: Path) -> str:
     streams each member once to check XML prologs and CRCs, holding at most one 64 KB chunk.
     """
     path = Path(path)
+    with _sniffing(path) as size:
+        _sniff_zip(path, size)
+    return "xlsx"
+
+
+@contextmanager
+def _sniffing(path: Path) -> Iterator[int]:
+    """Size and head checks of :func:`sniff`; the body runs for a zip (it gets the size) and
+    anything else is classified and refused."""
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -171,7 +184,8 @@ def sniff(path: Path) -> str:
             if head.startswith(_OLE_MAGIC):
                 _sniff_ole(path, f, size)  # always raises
         if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-            return _sniff_zip(path, size)
+            yield size
+            return
     except OSError as exc:
         raise _fail(path, "FILE-UNREADABLE",
                     f"无法读取文件（{exc.strerror or exc}）：请确认文件存在且未被其他程序占用"
@@ -708,7 +722,37 @@ def _iter_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
                     ) from exc
 
 
-def _sniff_zip(path: Path, size: int) -> str:
+@dataclass
+class Package:
+    """A returned .xlsx that passed every check of :func:`sniff`, with the inflated bytes of its
+    XML parts, so the reader parses each part without opening or inflating the file again."""
+
+    path: Path
+    workbook_part: str  # e.g. "xl/workbook.xml"
+    content_types: dict[str, str]  # part name (no leading "/") or "*.ext" -> content type
+    parts: dict[str, bytes] = field(default_factory=dict)  # XML part name -> its bytes
+
+    def part(self, name: str) -> bytes:
+        try:
+            return self.parts[name]
+        except KeyError:
+            raise _fail(self.path, "FILE-CORRUPT",
+                        f"文件已损坏或不完整（缺少内部部件“{name}”）：" + _RESAVE) from None
+
+
+def open_package(path: Path, budget: Callable[[Path, list[zipfile.ZipInfo]], None] | None = None) -> Package:
+    """:func:`sniff` a file and keep its XML parts: one open, one inflation of each member.
+
+    ``budget(path, infos)`` may refuse the package from its central directory (declared
+    sizes), after the zip checks and before anything is inflated.  Raises like :func:`sniff`.
+    """
+    path = Path(path)
+    with _sniffing(path) as size:
+        return _sniff_zip(path, size, keep=True, budget=budget)
+
+
+def _sniff_zip(path: Path, size: int, keep: bool = False,
+               budget: Callable[[Path, list[zipfile.ZipInfo]], None] | None = None) -> Package:
     entries = _zip_declared_entries(path, size)
     if entries > MAX_ZIP_ENTRIES:
         raise _entries_error(path, entries)
@@ -723,6 +767,9 @@ def _sniff_zip(path: Path, size: int) -> str:
 
         content_types = _read_content_types(path, zf, by_name["[Content_Types].xml"])
         workbook_part = _classify_ooxml(path, by_name, content_types)
+        package = Package(path, workbook_part, content_types)
+        if budget is not None:
+            budget(path, infos)
 
         # One streaming pass over every member: the prolog of each XML part is checked, and
         # inflating to the end makes zipfile verify the CRC (a damaged file is reported here,
@@ -730,16 +777,21 @@ def _sniff_zip(path: Path, size: int) -> str:
         for info in infos:
             if info.is_dir():
                 continue
-            scanner = (_PrologScanner(path, info.filename)
-                       if info.filename.lower().endswith(_XML_SUFFIXES) else None)
+            xml = info.filename.lower().endswith(_XML_SUFFIXES)
+            scanner = _PrologScanner(path, info.filename) if xml else None
+            chunks = []
             for chunk in _iter_member(path, zf, info, info.file_size):
                 if scanner is not None and scanner.root is None:
                     scanner.feed(chunk)
+                if keep and xml:
+                    chunks.append(chunk)
             if scanner is not None:
                 root = scanner.finish()
                 if info.filename == workbook_part:
                     _check_workbook_root(path, root)
-    return "xlsx"
+            if keep and xml:
+                package.parts[info.filename] = b"".join(chunks)
+    return package
 
 
 def _archive_error(path: Path, infos: list[zipfile.ZipInfo]) -> InputFileError:
