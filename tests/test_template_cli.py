@@ -98,9 +98,11 @@ def test_an_unexpected_error_is_one_line_and_a_log_not_a_traceback(capsys, tmp_p
         raise RuntimeError("模拟的内部故障")
 
     monkeypatch.setattr(nianbao.template, "make_template", broken)
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     code = main(["template", "--unit", "张巷镇人民政府", "--year", "2025", "-o", str(tmp_path / "t.xlsx")])
     err = capsys.readouterr().err
-    assert code == 2 and "内部错误（RuntimeError）：模拟的内部故障" in err and "Traceback" not in err
-    (log,) = tmp_path.glob("nianbao-error-*.log")
+    assert code == 2 and err.startswith("内部错误：") and "Traceback" not in err
+    assert "RuntimeError" not in err and err.count("\n") == 1
+    (log,) = (tmp_path / "cache" / "nianbao").glob("nianbao-error-*.log")  # the user's cache, not shared /tmp
+    assert str(log) in err
     assert "Traceback" in log.read_text(encoding="utf-8") and "template --unit" in log.read_text(encoding="utf-8")

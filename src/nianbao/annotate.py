@@ -20,8 +20,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
-
 from nianbao import template as _template
 from nianbao.check import FileReport, check_file
 from nianbao.drift import ANNOTATION_SHEET
@@ -30,6 +28,7 @@ from nianbao.findings import Finding, sort_key
 from nianbao.format.model import Format
 from nianbao.numbers import parse_number
 from nianbao.rules import check, evaluate
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.xlsxpost import lock_structure
 
 COMMENT_OPTIONS = {"x_scale": 3.0, "y_scale": 2.2, "font_name": "宋体", "font_size": 10}
@@ -63,8 +62,7 @@ class _FilledWriter(_template.TemplateWriter):
 
     # The base class writes the sheets in order; the findings sheet goes first.
     def write(self, path: Path) -> None:
-        wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                             "strings_to_numbers": False})
+        wb = new_workbook(path)
         self.wb = wb
         self.styles = _template._Styles(wb)
         self.red = {kind: wb.add_format({"font_name": "宋体", "font_size": 11, "valign": "vcenter", "border": 1,
@@ -108,7 +106,7 @@ class _FilledWriter(_template.TemplateWriter):
             return
         style = self.red["derived" if derived else cell.kind] if marks else (
             self.styles.derived if derived else self.styles.input_for(cell.kind))
-        _write_content(ws, box.row, box.col, self.contents.get(cell.id), style)
+        write_value(ws, box.row, box.col, self.contents.get(cell.id), style)
         if marks:
             ws.write_comment(box.row, box.col, _comment(marks), COMMENT_OPTIONS)
 
@@ -119,10 +117,7 @@ class _FilledWriter(_template.TemplateWriter):
             marks = self.marks.get(narrative.name, [])
             text = self.texts.get(narrative.id) or ""
             style = self.red["text"] if marks else self.styles.text_input
-            if text:
-                ws.write_string(row, col, text[:_template.MAX_CELL_TEXT], style)
-            else:
-                ws.write_blank(row, col, None, style)
+            write_value(ws, row, col, text, style)
             if marks:
                 ws.write_comment(row, col, _comment(marks), COMMENT_OPTIONS)
 
@@ -132,7 +127,7 @@ class _FilledWriter(_template.TemplateWriter):
             sheet, row, col = self.locations[f"unit.{fld.id}"]
             marks = self.marks.get(fld.name, [])
             if marks and fld.input:
-                ws.write_string(row, col, self.details.get(fld.id, ""), self.red["text"])
+                write_value(ws, row, col, self.details.get(fld.id, ""), self.red["text"])
                 ws.write_comment(row, col, _comment(marks), COMMENT_OPTIONS)
 
     def _findings_sheet(self, ws) -> None:
@@ -143,39 +138,26 @@ class _FilledWriter(_template.TemplateWriter):
         ws.set_column(2, 2, 26)
         ws.set_column(3, 3, 90)
         title = f"{self.fmt.report_title(self.details['name'], self.year)} · 核对意见"
-        ws.merge_range(0, 0, 0, 3, title, st.heading)
+        merge_value(ws, 0, 0, 0, 3, title, st.heading)
         ws.set_row(0, 30)
         errors = sum(1 for f in findings if f.severity == "error")
         summary = (f"共 {len(findings)} 条意见：{errors} 个错误（必须改正），{len(findings) - errors} 个警告（请核对）。"
                    f"标红的单元格有批注说明问题。请在本文件中改正后保存为 .xlsx 重新报送。"
                    if findings else "未发现问题。")
-        ws.merge_range(1, 0, 1, 3, summary, st.note)
+        merge_value(ws, 1, 0, 1, 3, summary, st.note)
         ws.set_row(1, 36)
         for col, text in enumerate(("序号", "级别", "位置", "问题和改正方法")):
-            ws.write(2, col, text, st.header)
+            write_value(ws, 2, col, text, st.header)
         for i, finding in enumerate(findings, start=1):
             row = 2 + i
-            ws.write_number(row, 0, i, st.center)
-            ws.write(row, 1, finding.severity_text, st.center)
-            ws.write_string(row, 2, finding.place or "全文", st.label)
-            ws.write_string(row, 3, finding.message, st.label)
+            write_value(ws, row, 0, i, st.center)
+            write_value(ws, row, 1, finding.severity_text, st.center)
+            write_value(ws, row, 2, finding.place or "全文", st.label)
+            write_value(ws, row, 3, finding.message, st.label)
             ws.set_row(row, max(20.0, _template.text_lines(finding.message, 90) * 15.0 + 4))
         ws.freeze_panes(3, 0)
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
-
-
-def _write_content(ws, row: int, col: int, content: object, style) -> None:
-    if content is None or content == "":
-        ws.write_blank(row, col, None, style)
-    elif isinstance(content, bool):
-        ws.write_boolean(row, col, content, style)
-    elif isinstance(content, (int, float, Decimal)):
-        ws.write_number(row, col, float(content), style)
-    elif isinstance(content, str) and content.startswith("="):
-        ws.write_formula(row, col, content, style)
-    else:
-        ws.write_string(row, col, str(content), style)
 
 
 def _comment(findings: list[Finding]) -> str:

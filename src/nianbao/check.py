@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from nianbao import drift
-from nianbao.errors import InputFileError, NianbaoError
+from nianbao.errors import InputFileError, NianbaoError, log_unexpected
 from nianbao.findings import Finding, from_outcome, register, register_format, sort_key
 from nianbao.narrative_checks import check_narratives
 from nianbao.numbers import check_kind, parse_number
@@ -103,8 +103,19 @@ def validate(sub: Submission, previous: Submission | None = None) -> list[Findin
 
 
 def check_file(path: Path, previous: Path | None = None) -> FileReport:
-    """Read and validate one workbook; a bad file becomes a report, never an exception."""
+    """Read and validate one workbook; a bad file becomes a report, never an exception.
+
+    A failure nobody foresaw (a bug met by this one file) is that file's FILE-UNREADABLE
+    finding, so a batch, a collect round or a feedback run goes on with the other files.
+    """
     path = Path(path)
+    try:
+        return _check_file(path, previous)
+    except Exception as err:  # noqa: BLE001 - isolation is the point; the details go to the log
+        return _failed(path, err)
+
+
+def _check_file(path: Path, previous: Path | None) -> FileReport:
     try:
         reading = read_workbook(path)
     except NianbaoError as err:
@@ -169,9 +180,11 @@ def _guarded(path: Path, previous: Path | None) -> FileReport:
         return _failed(path, err)
 
 
-def _failed(path: Path, err: Exception) -> FileReport:
+def _failed(path: Path, err: BaseException) -> FileReport:
+    log_unexpected(err, f"check {path}")
     return _unreadable_report(path, "FILE-UNREADABLE",
-                              f"{path}：核对这个文件时出错（{type(err).__name__}：{err}），请把文件发给维护人员")
+                              f"{path}：核对这个文件时遇到意外问题，已跳过这个文件（其他文件照常核对）；"
+                              "请把这个文件发给维护人员")
 
 
 def _unreadable(path: Path, err: NianbaoError, about_previous: bool = False) -> FileReport:

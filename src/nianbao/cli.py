@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 from typer import _click as click  # typer vendors click; its exceptions live here
 
-from nianbao.errors import NianbaoError
+from nianbao.errors import NianbaoError, log_unexpected, resource_message
 
 app = typer.Typer(
     add_completion=False,
@@ -134,21 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("已中断", err=True)
         return EXIT_USAGE
     except Exception as err:  # a bug met by unforeseen input: one line for the user, details in a file
-        log = _write_crash_log(argv)
-        typer.echo(f"内部错误（{type(err).__name__}）：{err}。详细信息已写入 {log}，"
-                   "请把这个文件和所用的命令发给维护人员。", err=True)
+        fault = resource_message(err)
+        if fault is not None:
+            typer.echo(f"错误：{fault}", err=True)
+            return EXIT_USAGE
+        log = log_unexpected(err, f"nianbao {' '.join(sys.argv[1:] if argv is None else argv)}")
+        where = f"详细信息已写入 {log}，请把这个文件和所用的命令发给维护人员" if log else "请把所用的命令发给维护人员"
+        typer.echo(f"内部错误：nianbao 遇到了意外问题，没有完成这次操作（已完成的部分不会丢失）。{where}。", err=True)
         return EXIT_USAGE
     return result if isinstance(result, int) else EXIT_OK
-
-
-def _write_crash_log(argv: list[str] | None) -> Path:
-    import tempfile
-    import traceback
-
-    fd, name = tempfile.mkstemp(prefix="nianbao-error-", suffix=".log")
-    with open(fd, "w", encoding="utf-8") as f:
-        f.write(f"nianbao {' '.join(sys.argv[1:] if argv is None else argv)}\n\n{traceback.format_exc()}")
-    return Path(name)
 
 
 if __name__ == "__main__":

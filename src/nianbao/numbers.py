@@ -33,6 +33,9 @@ __all__ = [
     "FIX_SPACES",
     "FIX_TEXT",
     "KINDS",
+    "MAX_COUNT",
+    "MAX_DIGITS",
+    "MAX_MAGNITUDE",
     "ParsedNumber",
     "check_kind",
     "format_decimal",
@@ -50,6 +53,12 @@ FIX_TEXT = "数字是以文本形式填写的"
 KINDS = ("count", "signed_count", "amount")
 #: At most this many decimal places for kind "amount".
 AMOUNT_MAX_DECIMALS = 4
+
+#: Excel keeps 15 significant digits: a number needing more is not one a person typed.
+MAX_DIGITS = 15
+MAX_MAGNITUDE = Decimal(10) ** MAX_DIGITS
+#: Larger than any figure of a real annual report (件数、人次、万元).
+MAX_COUNT = Decimal(10) ** 9
 
 # Longest original text quoted in a message; a cell may hold 32,767 characters.
 _QUOTE_MAX = 20
@@ -108,7 +117,7 @@ class ParsedNumber:
         """
         if not self.corrected or self.value is None:
             return None
-        return (f"“{_quote(self.original or '')}”已按 {format_decimal(self.value)} 读取"
+        return (f"“{_quote(self.original or '')}”已按 {_show(self.value)} 读取"
                 f"（{'；'.join(self.corrections)}）")
 
 
@@ -166,23 +175,27 @@ def check_kind(value: Decimal, kind: str) -> str | None:
         value = Decimal(value)  # ints from callers; floats are not expected here
     if not value.is_finite():
         return "不是有效的数字"
+    if not _fits(value):
+        return _TOO_MANY_DIGITS
+    if abs(value) > MAX_COUNT:
+        return f"数字过大（{_show(value)}），超过 10 亿，不像是年报中的数字，请核对后重新填写"
     decimals = _decimal_places(value)
     if kind == "count":
         if decimals:
-            return f"应为整数，不能有小数（填的是 {format_decimal(value)}）"
+            return f"应为整数，不能有小数（填的是 {_show(value)}）"
         if value < 0:
-            return f"不能为负数（填的是 {format_decimal(value)}）"
+            return f"不能为负数（填的是 {_show(value)}）"
         return None
     if kind == "signed_count":
         if decimals:
-            return f"应为整数，不能有小数（填的是 {format_decimal(value)}）"
+            return f"应为整数，不能有小数（填的是 {_show(value)}）"
         return None
     # amount
     if value < 0:
-        return f"金额不能为负数（填的是 {format_decimal(value)}）"
+        return f"金额不能为负数（填的是 {_show(value)}）"
     if decimals > AMOUNT_MAX_DECIMALS:
         return (f"小数位数过多：最多保留 {AMOUNT_MAX_DECIMALS} 位小数"
-                f"（填的是 {format_decimal(value)}）")
+                f"（填的是 {_show(value)}）")
     return None
 
 
@@ -211,6 +224,27 @@ def _decimal_places(value: Decimal) -> int:
     exponent = value.normalize().as_tuple().exponent
     assert isinstance(exponent, int)  # finite
     return max(0, -exponent)
+
+
+_TOO_MANY_DIGITS = (f"数字过大或位数过多（超过 {MAX_DIGITS} 位有效数字，Excel 也无法准确保存），"
+                    "不像是年报中的数字，请核对后重新填写")
+
+
+def _show(value: Decimal) -> str:
+    """A number for a message: as typed, or in scientific notation when that would be long."""
+    text = format_decimal(value)
+    return text if len(text) <= 2 * MAX_DIGITS else format(value, ".6E")
+
+
+def _fits(value: Decimal) -> bool:
+    """True for a finite number Excel can hold exactly (at most 15 significant digits)."""
+    if not value.is_finite():
+        return False
+    if value.is_zero():
+        return True
+    digits = value.as_tuple().digits
+    significant = len(bytes(digits).rstrip(b"\0"))  # trailing zeros are not significant
+    return value.adjusted() < MAX_DIGITS and significant <= MAX_DIGITS
 
 
 def _from_float(raw: float) -> ParsedNumber:

@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import openpyxl.worksheet._reader as _openpyxl_sheet_reader
+
 from nianbao.errors import InputFileError, NianbaoError
 from nianbao.format.load import load_format
 from nianbao.format.model import Format
 from nianbao.layout import table_layout
 from nianbao.numbers import parse_number
 from nianbao.read.model import Book
-from nianbao.read.parts import read_book
+from nianbao.read.parts import cast_number, read_book
 from nianbao.sniff import open_package, require_hardened_openpyxl, sniff
 from nianbao.submission import Location, Submission
 from nianbao.template import META_SHEET
@@ -114,6 +116,12 @@ def read_meta(book: Book) -> Meta:
     return Meta(info, previous, cells)
 
 
+# openpyxl (still used for plain lists, see load_workbook) parses numbers the way the reading
+# model does, made total the same way (cast_number): NaN, INF or 4,300 digits in one cell are
+# that cell's finding, not an unreadable file.
+_openpyxl_sheet_reader._cast_number = cast_number  # module global looked up by its cell parser
+
+
 def load_workbook(path: Path, data_only: bool = True):
     """Sniff, bound and open an .xlsx with openpyxl (for plain lists such as a unit list, not for
     returned templates); every failure is an InputFileError."""
@@ -130,7 +138,7 @@ def load_workbook(path: Path, data_only: bool = True):
     except NianbaoError:
         raise
     except Exception as err:  # openpyxl raises many types on damaged XML; all mean the same here
-        raise InputFileError(path, f"文件已损坏或内容不规范，无法读取（{type(err).__name__}）：{_RESAVE}",
+        raise InputFileError(path, f"文件已损坏或内容不规范，无法读取：{_RESAVE}",
                              code="FILE-CORRUPT") from None
 
 
@@ -311,12 +319,7 @@ def _not_a_template(book: Book) -> str:
 
 
 def _as_decimal(value: object) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
+    return parse_number(value).value  # last year's figures in the metadata sheet are untrusted too
 
 
 __all__ = ["MAX_CELL_XML_BYTES", "Meta", "MetaEntry", "Place", "Reading", "labels_of", "load_workbook",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, Overflow, localcontext
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
@@ -322,22 +322,45 @@ class Outcome:
 
 
 def check(rule: RuleInstance, values: Values) -> Outcome:
-    lhs = evaluate(rule.compare.left, values)
-    rhs = evaluate(rule.compare.right, values)
-    diff = round_excel(lhs - rhs)
-    return Outcome(rule, _PY_OPS[rule.compare.op](diff), lhs, rhs, diff)
+    """The rule on ``values``; total over any Decimal (NaN, infinities, any size): a difference
+    that is not a finite number fails the rule instead of raising."""
+    with localcontext() as ctx:
+        ctx.traps[InvalidOperation] = ctx.traps[Overflow] = False  # Inf-Inf is NaN, not an exception
+        lhs = evaluate(rule.compare.left, values)
+        rhs = evaluate(rule.compare.right, values)
+        diff = round_excel(lhs - rhs)
+        ok = diff.is_finite() and _PY_OPS[rule.compare.op](diff)
+    return Outcome(rule, ok, lhs, rhs, diff)
+
+
+# Rounding a number this large to 4 decimals cannot change whether it is zero or its sign.
+_ROUND_LIMIT = 100
 
 
 def round_excel(value: Decimal) -> Decimal:
-    """Excel's ROUND(x, 4): half away from zero."""
-    return value.quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+    """Excel's ROUND(x, 4): half away from zero; any Decimal in, never an exception."""
+    if not value.is_finite() or value.adjusted() > _ROUND_LIMIT:
+        return value
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, value.adjusted() + PRECISION + 2)  # room for every digit kept
+        return value.quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+
+
+# Beyond this many digits a number is shown in scientific notation (such numbers are findings).
+_FMT_DIGITS = 28
 
 
 def fmt(value: Decimal) -> str:
-    """A number as a person writes it: 12, 75.926, -3."""
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
+    """A number as a person writes it: 12, 75.926, -3; any Decimal in, a short text out."""
+    if not value.is_finite():
+        return "无效数字"
+    if value.is_zero():
+        return "0"
+    if abs(value.adjusted()) >= _FMT_DIGITS:
+        return format(value, ".6E")
+    with localcontext() as ctx:
+        ctx.prec = _FMT_DIGITS
+        return format(value.normalize(), "f")
 
 
 # -------------------------------------------------------------------------- Excel rendering

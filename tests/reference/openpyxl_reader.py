@@ -35,6 +35,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 
 import openpyxl
+import openpyxl.worksheet._reader as _openpyxl_sheet_reader
 
 from nianbao.errors import InputFileError, NianbaoError
 from nianbao.format.load import load_format
@@ -120,6 +121,25 @@ def read_meta(wb) -> Meta:
     return Meta(info, previous, cells)
 
 
+_openpyxl_cast_number = _openpyxl_sheet_reader._cast_number
+
+
+def _cast_number(value: str) -> object:
+    """openpyxl's number parsing, made total: it raises ValueError for ``NaN``, ``INF`` or more
+    than 4,300 digits in one cell, which would make the whole file unreadable. Such a value
+    becomes a Decimal (or the text itself) that the number check reports at its cell."""
+    try:
+        return _openpyxl_cast_number(value)
+    except ValueError:
+        try:
+            return Decimal(value)
+        except (InvalidOperation, ValueError):
+            return value
+
+
+_openpyxl_sheet_reader._cast_number = _cast_number  # module global looked up by its cell parser
+
+
 def load_workbook(path: Path, data_only: bool = True):
     """Sniff, bound and open an .xlsx; every failure is an InputFileError.
 
@@ -137,7 +157,7 @@ def load_workbook(path: Path, data_only: bool = True):
     except NianbaoError:
         raise
     except Exception as err:  # openpyxl raises many types on damaged XML; all mean the same here
-        raise InputFileError(path, f"文件已损坏或内容不规范，无法读取（{type(err).__name__}）：{_RESAVE}",
+        raise InputFileError(path, f"文件已损坏或内容不规范，无法读取：{_RESAVE}",
                              code="FILE-CORRUPT") from None
 
 
@@ -426,12 +446,7 @@ def _not_a_template(wb) -> str:
 
 
 def _as_decimal(value: object) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
+    return parse_number(value).value  # last year's figures in the metadata sheet are untrusted too
 
 
 # ----------------------------------------------------------------------------- the model's interface

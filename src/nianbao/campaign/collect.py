@@ -24,6 +24,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from nianbao.campaign.sources import Received, iter_sources
 from nianbao.campaign.store import Stored, TooLarge
 from nianbao.errors import NianbaoError
 from nianbao.findings import register
+from nianbao.workers import worker_pool
 
 OTHER_YEAR = register("CAMPAIGN-OTHER-YEAR", "error", "文件是其他年度的报告，不属于本次收集")
 TOKEN_MISMATCH = register("CAMPAIGN-TOKEN-MISMATCH", "error", "文件自称某单位，但模板标识不是下发给该单位的")
@@ -207,13 +209,40 @@ class _Collector:
             future.set_result(check_stored(path))
             return future
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers)
-        return self.pool.submit(check_stored, path)
+            self.pool = worker_pool(self.workers)
+        try:
+            return self.pool.submit(check_stored, path)
+        except BrokenProcessPool as err:  # a worker died meanwhile: handled when this item's turn comes
+            failed: Future = Future()
+            failed.set_exception(err)
+            return failed
+
+    def _result(self, stored: Stored, future: Future) -> dict:
+        """The check of one stored file. A worker that died (out of memory, a crash in a C
+        library) breaks the pool: this file is checked again alone in a fresh pool, and if that
+        dies too, it is reported unreadable; the files queued behind it are submitted anew."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._drop_pool()
+        try:
+            result = self._submit(str(stored.path)).result()
+        except BrokenProcessPool:
+            self._drop_pool()
+            result = _unreadable_result("检查这个文件时处理进程意外退出（文件可能过于复杂或已损坏），已跳过这个文件")
+        self.queue = deque((item, st, message, self._submit(str(st.path)) if fut is not None else None)
+                           for item, st, message, fut in self.queue)
+        return result
+
+    def _drop_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = None
 
     # ------------------------------------------------------------------ recording
     def _commit_head(self) -> None:
         item, stored, message, future = self.queue.popleft()
-        result = future.result() if future is not None else None
+        result = self._result(stored, future) if future is not None else None
         outcome = ItemOutcome(item.source, item.name, "refused", problem_code=item.problem_code,
                               problem=item.problem)
         with self.ledger.transaction() as db:
@@ -300,6 +329,11 @@ class _Collector:
         self.report.items.append(outcome)
         if self.progress is not None:
             self.progress(outcome)
+
+
+def _unreadable_result(problem: str) -> dict:
+    return {"unreadable": problem, "unreadable_code": "FILE-UNREADABLE",
+            "findings": [_finding("FILE-UNREADABLE", "error", problem)]}
 
 
 def _finding(code: str, severity: str, message: str) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 from nianbao.campaign.ledger import LEDGER_NAME, Ledger, now
 from nianbao.campaign.store import Inbox
 from nianbao.campaign.units import Unit, read_units, write_units_csv
-from nianbao.errors import NianbaoError
+from nianbao.errors import NianbaoError, set_work_folder
 from nianbao.format import resolve_format
 from nianbao.format.model import Format
 
@@ -92,6 +92,7 @@ def open_campaign(directory: Path) -> Campaign:
         max_mb = float(settings.get("collect", {}).get("max_file_mb", 20))
     except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as err:
         raise NianbaoError(f"{settings_path} 内容有误（{err}），请改正后重试") from None
+    set_work_folder(directory)  # error logs and fault messages belong to this campaign
     ledger = Ledger(directory / LEDGER_NAME)
     return Campaign(directory, settings, fmt, year, info.get("title", ""), deadline, int(max_mb * 1024 * 1024), ledger)
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import xlsxwriter
 
 from nianbao.atomic import atomic_write
 from nianbao.campaign.init import Campaign, open_campaign
@@ -24,6 +23,7 @@ from nianbao.check import validate
 from nianbao.findings import Finding
 from nianbao.format.model import Format
 from nianbao.layout import table_layout, text_lines
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.submission import Submission
 from nianbao.template import compute_derived
 
@@ -132,7 +132,7 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
     note = result.missing_note
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb = new_workbook(tmp)
         base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter", "text_wrap": True}
         st = {
             "heading": wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"}),
@@ -160,14 +160,14 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
                 else:
                     text, style = box.text, st[box.role]
                 if box.merged:
-                    ws.merge_range(box.row, box.col, box.last_row, box.last_col, text, style)
+                    merge_value(ws, box.row, box.col, box.last_row, box.last_col, text, style)
                 elif text is None:
                     ws.write_blank(box.row, box.col, None, style)
                 else:
                     ws.write(box.row, box.col, text, style)
             for row, height in layout.row_heights().items():  # long labels wrap, as on the template
                 ws.set_row(row, height)
-            ws.merge_range(1, 0, 1, layout.ncols - 1, f"{title}。{note}", st["note"])
+            merge_value(ws, 1, 0, 1, layout.ncols - 1, f"{title}。{note}", st["note"])
             ws.set_row(1, 36)
             _print_across(ws)
         side = wb.add_worksheet("各单位数据")
@@ -175,14 +175,14 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
         widths = [6, 40, 16, 30] + [12] * (len(heads) - 4)
         _banner(side, f"{title}：各单位数据。{note}", sum(widths[:8]), len(heads) - 1, st["note"])
         for col, (text, width) in enumerate(zip(heads, widths)):
-            side.write(2, col, text, st["header"])
+            write_value(side, 2, col, text, st["header"])
             side.set_column(col, col, width)
         side.set_row(2, max(text_lines(h, w) for h, w in zip(heads, widths)) * 15.0 + 3)
         unit_values = [compute_derived(fmt, dict(i.values)) for i in result.included]
         for row, cell in enumerate(fmt.cells.values(), start=3):
             labels = (fmt.tables[cell.table].short, cell.row.display, cell.column.label, cell.id)
             for col, text in enumerate(labels):
-                side.write(row, col, text, st["label"])
+                write_value(side, row, col, text, st["label"])
             side.set_row(row, max(text_lines(t, w) for t, w in zip(labels, widths)) * 15.0 + 3)
             for col, values in enumerate(unit_values, start=4):
                 _number(side, row, col, values.get(cell.id), st["cell"])
@@ -196,11 +196,11 @@ def write_workbook(campaign: Campaign, result: MergeResult, out: Path) -> Path:
         _print_across(left)
         _banner(left, note, 14 + 32 + 12 + 30, 3, st["note"])
         for col, (text, width) in enumerate(zip(("单位编码", "单位名称", "状态", "原因"), (14, 32, 12, 30))):
-            left.write(2, col, text, st["header"])
+            write_value(left, 2, col, text, st["header"])
             left.set_column(col, col, width)
         for row, m in enumerate(result.missing, start=3):
             for col, text in enumerate((m.code, m.name, m.state, m.reason)):
-                left.write(row, col, text, st["label"])
+                write_value(left, row, col, text, st["label"])
         checks = wb.add_worksheet("汇总校验")
         _print_across(checks)
         _banner(checks, f"汇总数据重新校验：{'全部通过' if not result.findings else f'{len(result.findings)} 项未通过'}。"
@@ -227,15 +227,12 @@ def _print_across(ws, one_page_wide: bool = True) -> None:
 
 def _banner(ws, text: str, width: float, last_col: int, style) -> None:
     """A note across the top of a sheet, tall enough for its lines."""
-    ws.merge_range(0, 0, 0, max(last_col, 1), text, style)
+    merge_value(ws, 0, 0, 0, max(last_col, 1), text, style)
     ws.set_row(0, text_lines(text, width) * 15.0 + 6)
 
 
 def _number(ws, row: int, col: int, value: Decimal | None, style) -> None:
-    if value is None:
-        ws.write_blank(row, col, None, style)
-    else:
-        ws.write_number(row, col, float(value), style)
+    write_value(ws, row, col, value, style)
 
 
 def write_report(campaign: Campaign, result: MergeResult, outdir: Path, targets: Iterable[str]) -> dict[str, Path]:

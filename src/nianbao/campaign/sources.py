@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 from nianbao.errors import NianbaoError
 from nianbao.findings import register
-from nianbao.mail.decode import attachment_filename, header_text, is_attachment
+from nianbao.mail.decode import attachment_filename, header_text, is_attachment, structure_problem
 from nianbao.sniff import MAX_FILE_BYTES
 
 #: Largest message (or .eml file) read at all; larger ones are refused by size without reading.
@@ -38,6 +38,9 @@ NO_ATTACHMENT = register("MAIL-NO-ATTACHMENT", "error", "邮件没有附件，�
 TOO_LARGE = "FILE-TOO-LARGE"
 MESSAGE_TOO_LARGE = register("MAIL-TOO-LARGE", "error", "邮件过大，未读取")
 TOO_MANY_ATTACHMENTS = register("MAIL-TOO-MANY-ATTACHMENTS", "error", "邮件附件过多，只读取了前面的附件")
+MAIL_TOO_COMPLEX = register("MAIL-TOO-COMPLEX", "error", "邮件结构过于复杂（部分过多或层层嵌套），未读取")
+MAIL_UNREADABLE = register("MAIL-UNREADABLE", "error", "邮件已损坏，无法读取")
+SKIPPED = register("FILE-SKIPPED", "error", "文件夹中的这一项不是可以读取的普通文件（隐藏文件、临时文件、链接、管道等），未读取")
 
 _SKIP_NAMES = re.compile(r"^(~\$|\.|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
 
@@ -88,20 +91,48 @@ def is_maildir(path: Path) -> bool:
 def iter_folder(root: Path) -> Iterator[Received]:
     """Files under ``root`` (recursively, not following links); .eml files are read as mail."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         here = Path(dirpath)
+        for name in sorted(d for d in dirnames if d.startswith(".") or (here / d).is_symlink()):
+            yield _skipped(here / name, "是隐藏文件夹" if name.startswith(".") else "是指向别处的链接")
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here / d).is_symlink())
         if is_maildir(here):
             dirnames[:] = []
             yield from iter_maildir(here)
             continue
         for name in sorted(filenames):
             path = here / name
-            if _SKIP_NAMES.match(name) or path.is_symlink() or not path.is_file():
+            why = _skip_reason(path)
+            if why is not None:
+                yield _skipped(path, why)
                 continue
             if name.lower().endswith(".eml"):
                 yield from iter_eml(path)
             else:
                 yield _file_item(path)
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why a folder entry is not read, or ``None`` for a regular file to read."""
+    if path.is_symlink():
+        return "是指向别处的链接（快捷方式）"
+    if not path.is_file():
+        return "不是普通文件（如管道、设备）"
+    if path.name.startswith("~$"):
+        return "是 Office 打开文件时留下的临时文件"
+    if _SKIP_NAMES.match(path.name):
+        return "是隐藏文件或系统文件"
+    return None
+
+
+def _skipped(path: Path, why: str) -> Received:
+    """A folder entry reported as skipped (named, with why), never silently left out."""
+    try:
+        st = path.lstat()
+        key, when = f"skip:{path}|{st.st_size}|{st.st_mtime_ns}", _iso(st.st_mtime)
+    except OSError:
+        key, when = f"skip:{path}", _iso(dt.datetime.now().timestamp())
+    return Received(key, str(path), path.name, when, problem_code=SKIPPED,
+                    problem=f"{why}，未读取；年报请作为普通文件放入文件夹")
 
 
 def _file_item(path: Path) -> Received:
@@ -159,7 +190,26 @@ def iter_maildir(root: Path) -> Iterator[Received]:
 
 
 def items_from_message(raw: bytes, message_key: str, where: str, fallback_time: str | None = None) -> Iterator[Received]:
-    """The attachments of one raw message (RFC 5322 bytes) as Received items."""
+    """The attachments of one raw message (RFC 5322 bytes) as Received items.
+
+    A message too complex to parse safely, or one the parser fails on, is one refused item: the
+    round goes on with the next message.
+    """
+    problem = structure_problem(raw)
+    if problem is not None:
+        yield Received(f"{message_key}/none", where, "", fallback_time or _iso(dt.datetime.now().timestamp()),
+                       problem_code=MAIL_TOO_COMPLEX, problem=problem, message=raw, message_key=message_key)
+        return
+    try:
+        items = list(_message_items(raw, message_key, where, fallback_time))
+    except (RecursionError, Exception):  # noqa: BLE001 - one broken message must not stop the round
+        items = [Received(f"{message_key}/none", where, "", fallback_time or _iso(dt.datetime.now().timestamp()),
+                          problem_code=MAIL_UNREADABLE, problem="邮件已损坏或格式不规范，无法读取其中的附件",
+                          message=raw, message_key=message_key)]
+    yield from items
+
+
+def _message_items(raw: bytes, message_key: str, where: str, fallback_time: str | None) -> Iterator[Received]:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     sender = header_text(msg, "From")
     subject = header_text(msg, "Subject")

@@ -12,12 +12,12 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import xlsxwriter
 
 from nianbao.atomic import atomic_write
 from nianbao.campaign.init import Campaign, open_campaign
 from nianbao.campaign.ledger import Ledger
 from nianbao.errors import NianbaoError
+from nianbao.sheetwrite import new_workbook, write_value
 
 MISSING, ERRORS, WARNINGS, PASSED, ACCEPTED = "未提交", "有错误", "仅有警告", "已通过", "已确认"
 STATES = (MISSING, ERRORS, WARNINGS, PASSED, ACCEPTED)
@@ -146,7 +146,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
     names = {u.code: u.name for u in report.units}
 
     def write(tmp: Path) -> None:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb = new_workbook(tmp)
         title = wb.add_format({"bold": True, "font_size": 14, "font_name": "宋体"})
         head = wb.add_format({"bold": True, "border": 1, "bg_color": "#D9D9D9", "font_name": "宋体", "text_wrap": True})
         cell = wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"})
@@ -158,14 +158,14 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         counts = "，".join(f"{s} {report.count(s)}" for s in STATES)
         deadline = f"截止日期 {report.deadline.isoformat()}；" if report.deadline else ""
         heading = campaign.title if str(campaign.year) in campaign.title else f"{campaign.title}（{campaign.year} 年度）"
-        ws.write(0, 0, f"{heading}报送情况", title)
-        ws.write(1, 0, f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 "
+        write_value(ws, 0, 0, f"{heading}报送情况", title)
+        write_value(ws, 1, 0, f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 "
                        f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}")
         headers = ("序号", "单位编码", "单位名称", "上级单位", "状态", "收到版本数", "最近报送时间", "是否按时",
                    "错误", "警告", "备注")
         widths = (6, 12, 30, 22, 10, 10, 18, 10, 6, 6, 40)
         for col, (text, width) in enumerate(zip(headers, widths)):
-            ws.write(3, col, text, head)
+            write_value(ws, 3, col, text, head)
             ws.set_column(col, col, width)
         for i, u in enumerate(report.units):
             row = 4 + i
@@ -173,7 +173,7 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
             values = (i + 1, u.code, u.name, names.get(u.parent, u.parent), u.state, u.versions,
                       local_time(u.latest_at), u.timeliness, u.errors, u.warnings, note)
             for col, value in enumerate(values):
-                ws.write(row, col, value, state_fmt[u.state] if col == 4 else cell)
+                write_value(ws, row, col, value, state_fmt[u.state] if col == 4 else cell)
         ws.freeze_panes(4, 0)
         ws.autofilter(3, 0, 3 + len(report.units), len(headers) - 1)
         ws.set_landscape()
@@ -183,19 +183,19 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
         if report.unidentified or report.refused:
             other = wb.add_worksheet("无法识别的文件")
             for col, (text, width) in enumerate(zip(("收到时间", "来源", "问题", "说明"), (18, 50, 24, 70))):
-                other.write(0, col, text, head)
+                write_value(other, 0, col, text, head)
                 other.set_column(col, col, width)
             row = 1
             for v in report.unidentified:
                 sources = "；".join(r["source"] for r in campaign.ledger.receipts_for(v["sha256"]))
                 for col, value in enumerate((local_time(v["received_at"]), sources, v["problem_code"] or "",
                                              v["problem"] or "")):
-                    other.write(row, col, value, cell)
+                    write_value(other, row, col, value, cell)
                 row += 1
             for r in report.refused:
                 for col, value in enumerate((local_time(r["received_at"]), f"{r['source']} {r['name']}".strip(),
                                              r["problem_code"] or "", r["problem"] or "")):
-                    other.write(row, col, value, cell)
+                    write_value(other, row, col, value, cell)
                 row += 1
         wb.close()
 

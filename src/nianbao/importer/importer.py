@@ -21,6 +21,7 @@ from nianbao.importer.normalize import normalize_label
 from nianbao.importer.structure import Structure, analyse
 from nianbao.importer.tables import Deviation, Paragraph, RawTable, TableMatch, match_table
 from nianbao.numbers import FIX_TEXT, parse_number
+from nianbao.sheetwrite import put_value
 from nianbao.submission import Location, Submission
 
 FORMAT_ID = "gov-info-disclosure"
@@ -270,7 +271,4 @@ def _put(wb, name: str, value: object) -> None:
     if defined is None:
         return
     for sheet, coord in defined.destinations:
-        cell = wb[sheet][coord.replace("$", "")]
-        cell.value = value
-        if isinstance(value, str):
-            cell.data_type = "s"  # text from a published report is never a formula ("=HYPERLINK(…)")
+        put_value(wb[sheet][coord.replace("$", "")], value)  # text stays text ("=HYPERLINK(…)")

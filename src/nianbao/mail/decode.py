@@ -18,6 +18,7 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import re
 from dataclasses import dataclass, field
 from email.header import decode_header
 from email.message import EmailMessage, Message
@@ -27,6 +28,12 @@ GB_LABELS = frozenset({"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936",
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_DISPLAY = 200
+#: Most MIME parts (Content-Type headers) in one message; a real report mail has a handful.
+MAX_PARTS = 500
+#: Most messages embedded in one message (forwarded mail, message/rfc822); each one nests deeper.
+MAX_EMBEDDED = 20
+_CONTENT_TYPE = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
+_EMBEDDED = re.compile(rb"^content-type:[ \t]*message/(?:rfc822|global)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,18 @@ class ParsedMessage:
     message_id: str
     in_reply_to: str
     attachments: list[Attachment] = field(default_factory=list)
+
+
+def structure_problem(raw: bytes) -> str | None:
+    """Chinese reason when a raw message has more parts or nesting than parsing can bear (the
+    standard parser recurses per level and is slow per part); ``None`` for a normal message."""
+    parts = len(_CONTENT_TYPE.findall(raw))
+    if parts > MAX_PARTS:
+        return f"邮件由 {parts} 个部分组成（上限 {MAX_PARTS}），不像是正常的报送邮件，未读取"
+    embedded = len(_EMBEDDED.findall(raw))
+    if embedded > MAX_EMBEDDED:
+        return f"邮件中嵌套了 {embedded} 封邮件（上限 {MAX_EMBEDDED}），不像是正常的报送邮件，未读取"
+    return None
 
 
 def parse_message(raw: bytes) -> ParsedMessage:

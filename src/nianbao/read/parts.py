@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import xml.parsers.expat
+from decimal import Decimal, InvalidOperation
 from pathlib import PurePosixPath
 
 from lxml import etree
@@ -333,6 +334,19 @@ def _counted(data: etree._Element) -> dict[str, etree._Element]:
     return out
 
 
+def cast_number(text: str) -> object:
+    """A stored number as openpyxl casts it ("13" → 13, "13.0" → 13.0), made total: NaN, INF
+    or more than 4,300 digits become a Decimal (or the text itself) that the number check
+    reports at its cell, instead of making the whole file unreadable."""
+    try:
+        return float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+    except ValueError:
+        try:
+            return Decimal(text)
+        except (InvalidOperation, ValueError):
+            return text
+
+
 class _Decoder:
     """Turns a raw <c> element into (value, cached result) with openpyxl's formula-mode semantics."""
 
@@ -391,7 +405,7 @@ class _Decoder:
         if text is None:
             return None
         if kind == "n":
-            number = float(text) if ("." in text or "E" in text or "e" in text) else int(text)
+            number = cast_number(text)
             style = c.get("s")
             if style and self.dates and int(style) in self.dates:
                 return self._date(number, int(style))
@@ -406,7 +420,7 @@ class _Decoder:
             return from_ISO8601(text)
         return text  # "str", "e" (an error's text) and anything unknown
 
-    def _date(self, number: float | int, style: int) -> object:
+    def _date(self, number: object, style: int) -> object:
         from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
         epoch = CALENDAR_MAC_1904 if self.epoch_1904 else CALENDAR_WINDOWS_1900
