@@ -66,8 +66,11 @@ def test_blank_text_and_corrections(tmp_path, fmt2021, good):
     values["t2.fees.amount"] = -1
     report = check_file(write(fmt2021, tmp_path / "x.xlsx", values, year=2021))
     by_cell = {(f.code, f.cell): f for f in report.findings}
-    corrected = by_cell[("NUMBER-CORRECTED", "D6")]
-    assert corrected.severity == "warning" and corrected.value == "１，２３４" and corrected.expected == "1234"
+    as_text = by_cell[("NUMBER-AS-TEXT", "D6")]  # the sheet's own SUM leaves it out: an error
+    assert as_text.severity == "error" and as_text.value == "１，２３４" and as_text.expected == "1234"
+    assert "是文本，不是数字" in as_text.message and "D6" in as_text.message
+    assert not any(f.code == "NUMBER-CORRECTED" for f in report.findings)
+    assert not any(f.code == "NOT-RECALCULATED" for f in report.findings)
     assert by_cell[("BLANK", "D8")].severity == "error"
     assert "12件" in by_cell[("TYPES", "B12")].message
     assert "负数" in by_cell[("TYPES", "B16")].message
@@ -203,3 +206,25 @@ def test_a_worker_that_dies_does_not_stop_the_batch(tmp_path, good, monkeypatch)
     assert [r.path for r in reports] == paths
     assert reports[5].unreadable_code == "FILE-UNREADABLE" and "坏文件" in reports[5].unreadable
     assert all(r.valid for i, r in enumerate(reports) if i not in (3, 5))
+
+
+def test_findings_docs_say_when_each_code_is_checked():
+    """docs/findings.md says for every code whether the workbook checks it live, as the catalogue does."""
+    import importlib
+    import pkgutil
+
+    import nianbao
+    from nianbao.findings import AFTER_SENDING, AFTER_SENDING_CODES, LIVE_CODES, is_live
+
+    for module in pkgutil.walk_packages(nianbao.__path__, "nianbao."):
+        importlib.import_module(module.name)
+    for fmt in available_formats():
+        register_format(fmt)
+    text = (DOCS / "findings.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    timing = {s.split("\n", 1)[0].strip(" `"): re.search(r"检查时机：(填写时|报送后)", s) for s in sections}
+    assert all(timing.values()), [c for c, m in timing.items() if not m]
+    assert {c for c, m in timing.items() if m.group(1) == "填写时"} == {c for c in timing if is_live(c)}
+    assert {"BLANK", "TABLE-BLANK", "TYPES", "NUMBER-AS-TEXT", "REQUIRED", "T3-BALANCE"} <= LIVE_CODES
+    # Every after-sending topic the first sheet lists is the topic of some code, and vice versa.
+    assert {t for t in AFTER_SENDING_CODES.values() if t} == set(AFTER_SENDING)

@@ -9,6 +9,7 @@ import pytest
 
 from fixtures.workbooks import consistent_fill, edit_part, set_cells, sheet_part, write
 from nianbao.check import check_file
+from nianbao.reader import read_submission
 from nianbao.template import make_template
 from fixtures.workbooks import UNIT
 
@@ -68,10 +69,12 @@ def test_lost_name_and_changed_label_cannot_be_located(good):
 
 def test_check_cell_typed_over(good):
     _, path = good
+    fmt = read_submission(path).format
+    a1 = read_submission(path).locations[f"check.{fmt.rules[0].key}"].cell
     edit_part(path, sheet_part(path, "检查"),
-              lambda xml: re.sub(r'<c r="D3"( s="\d+")?[^>]*><f>.*?</f><v>[^<]*</v></c>',
-                             r'<c r="D3"\1 t="inlineStr"><is><t>通过</t></is></c>', xml))
-    assert ("DRIFT-FORMULA-REPLACED", "D3") in found(path)
+              lambda xml: re.sub(rf'<c r="{a1}"( s="\d+")?[^>]*><f>.*?</f><v>[^<]*</v></c>',
+                             rf'<c r="{a1}"\1 t="inlineStr"><is><t>通过</t></is></c>', xml))
+    assert ("DRIFT-FORMULA-REPLACED", a1) in found(path)
 
 
 # ------------------------------------------------------------------ structure edited by hand

@@ -33,7 +33,8 @@ def test_reading_records_how_each_cell_was_found(tmp_path, fmt2021):
     reading = read_workbook(path)
     assert not reading.unlocated
     assert {p.how for p in reading.places.values()} == {"name"}
-    assert reading.cached("检查", "D3") == "通过"
+    first_check = reading.submission.locations[f"check.{fmt2021.rules[0].key}"]
+    assert reading.cached(first_check.sheet, first_check.cell) == "通过"
 
 
 def test_a_plain_workbook_is_not_a_template(tmp_path):

@@ -21,7 +21,8 @@ from nianbao.template import (
 )
 
 UNIT = {"name": "张巷镇人民政府", "code": "360981101", "contact": "李明", "phone": "0795-6532011"}
-ALLOWED_FUNCTIONS = {"SUM", "IF", "ROUND", "ABS", "AND", "OR"}
+from nianbao.livechecks import COMMON_FUNCTIONS as ALLOWED_FUNCTIONS
+from nianbao.livechecks import PENDING_TEXT
 
 
 @pytest.fixture(scope="module", params=[("gov-info-disclosure-2021", 2021), ("gov-info-disclosure-2019", 2020)],
@@ -158,11 +159,17 @@ def test_formulas_use_only_common_functions(generated):
 
 
 def test_stored_results_read_sensibly_before_recalculation(generated):
-    fmt, result, _, values = generated
+    """A fresh template, before any recalculation: nothing passes, every rule waits for its inputs."""
+    fmt, result, wb, values = generated
     checks = values[CHECK_SHEET]
-    results = [checks.cell(row=r, column=4).value for r in range(3, 3 + result.checks)]
-    assert results == ["通过"] * result.checks
-    assert values[INSTRUCTIONS_SHEET]["B3"].value == f"全部 {result.checks} 项检查通过"
+    rows = [r for r in range(4, checks.max_row + 1) if checks.cell(r, 7).value in {rule.rule_id for rule in fmt.rules}]
+    assert len(rows) == result.checks
+    assert {checks.cell(r, 4).value for r in rows} == {PENDING_TEXT}
+    assert {checks.cell(r, 5).value for r in rows} <= {None, ""}  # no difference computed from blanks
+    blanks = [r for r in range(4, rows[0]) if checks.cell(r, 7).value in ("BLANK", "REQUIRED")]
+    assert blanks and {checks.cell(r, 4).value for r in blanks} == {PENDING_TEXT}
+    status = values[INSTRUCTIONS_SHEET]["B3"].value
+    assert status.startswith("尚未填写") and "通过" not in status.replace("全部通过", "")
 
 
 def test_metadata_sheet_and_document_properties(generated):
@@ -219,7 +226,7 @@ def test_previous_year_prefills_carry_over_and_records_valid_documents(tmp_path,
     assert sub.previous["t2.normative_documents.valid"] == 17
     assert sub.previous["t3.carry_forward.natural"] == 1
     wb = openpyxl.load_workbook(result.path, data_only=True)
-    keys = [c.value for c in wb[CHECK_SHEET]["B"][2:]]
+    keys = [c.value for c in wb[CHECK_SHEET]["G"][3:]]
     assert "CARRY-OVER" in keys and "VALID-DOCS" in keys
     # Prefilled inputs stay editable, and R2's total is computed from them.
     assert wb[fmt2021.tables["t3"].sheet]["J7"].value == sum(range(1, 7))
@@ -227,5 +234,5 @@ def test_previous_year_prefills_carry_over_and_records_valid_documents(tmp_path,
 
 def test_template_without_previous_omits_cross_year_checks(generated):
     _, _, wb, _ = generated
-    keys = {c.value for c in wb[CHECK_SHEET]["B"][2:]}
+    keys = {c.value for c in wb[CHECK_SHEET]["G"][3:]}
     assert "CARRY-OVER" not in keys and "VALID-DOCS" not in keys and "T3-BALANCE" in keys

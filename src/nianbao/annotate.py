@@ -46,8 +46,9 @@ class _FilledWriter(_template.TemplateWriter):
         self.findings = findings
         self.keep_formulas = keep_formulas
         values: dict[str, Decimal | None] = {f"prev.{k}": v for k, v in prev.items()}
-        for cell in fmt.input_cells:
-            values[cell.id] = parse_number(self.contents.get(cell.id)).value
+        for cell in fmt.input_cells:  # as a spreadsheet computes: text in a number cell counts as nothing
+            content = self.contents.get(cell.id)
+            values[cell.id] = None if isinstance(content, str) else parse_number(content).value
         for cell_id, rule in fmt.derived.items():
             typed = cell_id in self.contents and not keep_formulas
             values[cell_id] = parse_number(self.contents[cell_id]).value if typed else evaluate(rule.compare.right,
@@ -59,6 +60,12 @@ class _FilledWriter(_template.TemplateWriter):
         for finding in findings or ():
             if finding.name:
                 self.marks[finding.name].append(finding)
+
+    def stored_numbers(self) -> dict[str, object]:
+        return {c.id: self.contents.get(c.id) for c in self.fmt.input_cells}
+
+    def stored_texts(self) -> dict[str, str]:
+        return dict(self.texts)
 
     # The base class writes the sheets in order; the findings sheet goes first.
     def write(self, path: Path) -> None:

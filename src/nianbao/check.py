@@ -20,6 +20,9 @@ from pathlib import Path
 from nianbao import drift
 from nianbao.errors import InputFileError, NianbaoError, log_unexpected
 from nianbao.findings import Finding, from_outcome, register, register_format, sort_key
+from nianbao.livechecks import BLANK as BLANK_STATE
+from nianbao.livechecks import TEXT as TEXT_STATE
+from nianbao.livechecks import rule_inputs, sheet_state
 from nianbao.narrative_checks import check_narratives
 from nianbao.numbers import check_kind, parse_number
 from nianbao.reader import read_workbook
@@ -29,16 +32,17 @@ from nianbao.sniff import CODES as FILE_CODES
 from nianbao.submission import Submission
 from nianbao.template import active_rules
 
-BLANK = register("BLANK", "error", "填报单元格空白（空白视为未填写，没有发生的应填 0）", per_cell=True)
-TABLE_BLANK = register("TABLE-BLANK", "error", "整张表没有填写")
-TYPES = register("TYPES", "error", "填写的不是所要求的数字（非负整数、金额）", per_cell=True)
+BLANK = register("BLANK", "error", "填报单元格空白（空白视为未填写，没有发生的应填 0）", per_cell=True, live=True)
+TABLE_BLANK = register("TABLE-BLANK", "error", "整张表没有填写", live=True)
+TYPES = register("TYPES", "error", "填写的不是所要求的数字（非负整数、金额）", per_cell=True, live=True)
+NUMBER_AS_TEXT = register("NUMBER-AS-TEXT", "error", "数字单元格中是文本（如全角数字、文本格式的数字），表格的合计和检查不会计入它", per_cell=True, live=True)
 NUMBER_CORRECTED = register("NUMBER-CORRECTED", "warning", "数字的写法不规范，已自动更正后读取（全角、空格、千位分隔符、文本格式）", per_cell=True)
-TOWN_REGULATIONS = register("TOWN-REGULATIONS", "warning", "乡镇、街道填报了规章（乡镇、街道无权制定规章）")
-PREVIOUS_MISMATCH = register("PREVIOUS-MISMATCH", "warning", "--previous 指定的上年文件不是同一单位的上一年度报告")
+TOWN_REGULATIONS = register("TOWN-REGULATIONS", "warning", "乡镇、街道填报了规章（乡镇、街道无权制定规章）", after="plausibility")
+PREVIOUS_MISMATCH = register("PREVIOUS-MISMATCH", "warning", "--previous 指定的上年文件不是同一单位的上一年度报告", after="last_year")
 for _code, _text in FILE_CODES.items():
-    register(_code, "error", f"文件无法读取：{_text}")
-NOT_TEMPLATE = register("NOT-TEMPLATE", "error", "文件不是 nianbao 下发的年报模板")
-TOO_MANY_CELLS = register("FILE-TOO-MANY-CELLS", "error", "文件中的单元格数据过多，不像年报模板")
+    register(_code, "error", f"文件无法读取：{_text}", after="file")
+NOT_TEMPLATE = register("NOT-TEMPLATE", "error", "文件不是 nianbao 下发的年报模板", after="file")
+TOO_MANY_CELLS = register("FILE-TOO-MANY-CELLS", "error", "文件中的单元格数据过多，不像年报模板", after="file")
 
 #: Units at town level (乡镇、街道) by their name; "城乡建设局" does not end like this.
 TOWN_NAME = re.compile(r"(镇|乡|街道)(人民政府|政府|办事处|党政办公室|党政办)?$")
@@ -82,8 +86,12 @@ class FileReport:
         }
 
 
-def validate(sub: Submission, previous: Submission | None = None) -> list[Finding]:
-    """Every check that needs only the submission: numbers, rules, narrative, cross-year."""
+def validate(sub: Submission, previous: Submission | None = None, *, workbook: bool = False) -> list[Finding]:
+    """Every check that needs only the submission: numbers, rules, narrative, cross-year.
+
+    ``workbook``: the submission was read from one of our templates, so a number stored as text
+    is an error (the sheet's totals and checks leave it out) and a rule is judged, as the
+    workbook judges it, only once every input it reads is a number (see ``livechecks``)."""
     register_format(sub.format)
     findings: list[Finding] = []
     usable_previous = None
@@ -94,9 +102,9 @@ def validate(sub: Submission, previous: Submission | None = None) -> list[Findin
         else:
             usable_previous = previous
             sub.previous = {k: v for k, v in previous.values.items()}
-    findings += _numbers(sub)
+    findings += _numbers(sub, workbook)
     values = drift.rule_inputs(sub)
-    findings += _rules(sub, values)
+    findings += _rules(sub, values, _sheet_states(sub) if workbook else None)
     findings += _town_regulations(sub, values)
     findings += check_narratives(sub, values, usable_previous)
     return sorted(findings, key=sort_key)
@@ -126,7 +134,7 @@ def _check_file(path: Path, previous: Path | None) -> FileReport:
             prev_sub = read_workbook(Path(previous)).submission
         except NianbaoError as err:
             return _unreadable(path, err, about_previous=True)
-    findings = drift.detect(reading) + validate(reading.submission, prev_sub)
+    findings = drift.detect(reading) + validate(reading.submission, prev_sub, workbook=True)
     order = {s: i for i, s in enumerate(drift.expected_sheets(reading.format))}
     return FileReport(path, reading.submission, sorted(findings, key=lambda f: sort_key(f, order)))
 
@@ -201,8 +209,9 @@ def _unreadable_report(path: Path, code: str, message: str) -> FileReport:
 # ----------------------------------------------------------------------------- numbers
 
 
-def _numbers(sub: Submission) -> list[Finding]:
-    """Blank, non-numeric, wrong-kind and corrected number cells (each named by its cell)."""
+def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
+    """Blank, non-numeric, wrong-kind and corrected number cells (each named by its cell); in a
+    workbook, at most one error per cell, as the workbook's own check counts it."""
     fmt = sub.format
     findings: list[Finding] = []
     blanks: dict[str, list[Finding]] = {}
@@ -225,6 +234,10 @@ def _numbers(sub: Submission) -> list[Finding]:
             findings.append(Finding(TYPES, "error", f"{label}：{parsed.error}。", value=parsed.original,
                                     **where))
             continue
+        if workbook and isinstance(raw, str) and not derived:
+            findings.append(Finding(NUMBER_AS_TEXT, "error", _as_text_message(label, raw, parsed.value),
+                                    value=parsed.original, expected=fmt_number(parsed.value), **where))
+            continue
         problem = check_kind(parsed.value, cell.kind)
         if problem:
             findings.append(Finding(TYPES, "error", f"{label}{problem}。", value=fmt_number(parsed.value), **where))
@@ -244,6 +257,23 @@ def _numbers(sub: Submission) -> list[Finding]:
     return findings
 
 
+def _as_text_message(label: str, raw: str, value: Decimal) -> str:
+    shown = raw.strip() if len(raw.strip()) <= 20 else raw.strip()[:20] + "…"
+    return (f"{label}中的“{shown}”是文本，不是数字，表格里的合计和检查不会计入它。请删除后直接输入阿拉伯数字 "
+            f"{fmt_number(value)}（不要先设成文本格式，不要用全角数字）。")
+
+
+def _sheet_states(sub: Submission) -> dict[str, int]:
+    """Every input cell as the spreadsheet sees it (blank, text, number; see ``livechecks``)."""
+    states = {}
+    for cell in sub.format.input_cells:
+        raw = sub.raw.get(cell.id)
+        if isinstance(raw, str) and raw.startswith("="):  # a formula typed in: its result counts
+            raw = sub.values.get(cell.id)
+        states[cell.id] = sheet_state(raw, cell.kind)
+    return states
+
+
 def _where(sub: Submission, cell_id: str) -> dict[str, str | None]:
     fmt = sub.format
     cell = fmt.cells[cell_id]
@@ -256,11 +286,16 @@ def _where(sub: Submission, cell_id: str) -> dict[str, str | None]:
 # ----------------------------------------------------------------------------- rules
 
 
-def _rules(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding]:
+def _rules(sub: Submission, values: dict[str, Decimal | None], states: dict[str, int] | None = None) -> list[Finding]:
     """Every active rule on the rule inputs; a failure is placed at the one cell it shares with
-    another failing rule (one wrong number breaks its row and its column), else at its first cell."""
-    failed = [o for o in (check_rule(r, values) for r in active_rules(sub.format, bool(sub.previous)))
-              if not o.ok]
+    another failing rule (one wrong number breaks its row and its column), else at its first cell.
+    With ``states`` (a workbook), a rule reading a blank or text input is still pending, as in the
+    workbook: the blank or the text is the finding."""
+    rules = active_rules(sub.format, bool(sub.previous))
+    if states is not None:
+        rules = [r for r in rules
+                 if all(states.get(c) not in (BLANK_STATE, TEXT_STATE) for c in rule_inputs(sub.format, r))]
+    failed = [o for o in (check_rule(r, values) for r in rules) if not o.ok]
     shared = Counter(c for o in failed for c in set(o.rule.cells))
     findings = []
     for outcome in failed:

@@ -16,26 +16,27 @@ from decimal import Decimal
 from nianbao.findings import Finding, register
 from nianbao.format.load import format_for_year
 from nianbao.format.model import Format
+from nianbao.livechecks import TEXT, result_formula, sheet_state
 from nianbao.numbers import parse_number
 from nianbao.reader import BY_COORDS, MOVED, Reading, normalise_label
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, fmt as fmt_number, to_excel
 from nianbao.submission import Submission
 from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
 
-SHEET_MISSING = register("DRIFT-SHEET-MISSING", "error", "模板中的工作表被删除")
-SHEET_RENAMED = register("DRIFT-SHEET-RENAMED", "warning", "模板中的工作表被改名")
-SHEET_ADDED = register("DRIFT-SHEET-ADDED", "warning", "工作簿中多了模板没有的工作表")
-UNPROTECTED = register("DRIFT-UNPROTECTED", "warning", "工作表保护被取消")
-STRUCTURE_UNLOCKED = register("DRIFT-STRUCTURE-UNLOCKED", "warning", "工作簿结构保护被取消")
-FORMULA_REPLACED = register("DRIFT-FORMULA-REPLACED", "warning", "自动计算的单元格（合计、检查）被直接填了数字或文字", per_cell=True)
-FORMULA_CHANGED = register("DRIFT-FORMULA-CHANGED", "warning", "自动计算的公式被改动", per_cell=True)
-CELL_MOVED = register("DRIFT-CELL-MOVED", "warning", "填报单元格的位置与模板不同（插入或删除了行列）", per_cell=True)
-NAME_MISSING = register("DRIFT-NAME-MISSING", "warning", "单元格的定义名称丢失，已按原位置和标签读取", per_cell=True)
-CELL_NOT_FOUND = register("CELL-NOT-FOUND", "error", "找不到填报单元格（定义名称丢失且原位置的标签不符）", per_cell=True)
-OLD_TEMPLATE = register("DRIFT-OLD-TEMPLATE", "warning", "使用了旧版本的模板")
-VALIDATION_MISSING = register("DRIFT-VALIDATION-MISSING", "warning", "填报单元格的数据有效性被粘贴覆盖或删除", per_cell=True)
-META_MISMATCH = register("DRIFT-META-MISMATCH", "warning", "文档属性中的单位、年度或标识与模板元数据不一致")
-NOT_RECALCULATED = register("NOT-RECALCULATED", "warning", "文件保存前没有重新计算，表中合计和检查结果与填写的数字不符")
+SHEET_MISSING = register("DRIFT-SHEET-MISSING", "error", "模板中的工作表被删除", after="file")
+SHEET_RENAMED = register("DRIFT-SHEET-RENAMED", "warning", "模板中的工作表被改名", after="file")
+SHEET_ADDED = register("DRIFT-SHEET-ADDED", "warning", "工作簿中多了模板没有的工作表", after="file")
+UNPROTECTED = register("DRIFT-UNPROTECTED", "warning", "工作表保护被取消", after="file")
+STRUCTURE_UNLOCKED = register("DRIFT-STRUCTURE-UNLOCKED", "warning", "工作簿结构保护被取消", after="file")
+FORMULA_REPLACED = register("DRIFT-FORMULA-REPLACED", "warning", "自动计算的单元格（合计、检查）被直接填了数字或文字", per_cell=True, after="file")
+FORMULA_CHANGED = register("DRIFT-FORMULA-CHANGED", "warning", "自动计算的公式被改动", per_cell=True, after="file")
+CELL_MOVED = register("DRIFT-CELL-MOVED", "warning", "填报单元格的位置与模板不同（插入或删除了行列）", per_cell=True, after="file")
+NAME_MISSING = register("DRIFT-NAME-MISSING", "warning", "单元格的定义名称丢失，已按原位置和标签读取", per_cell=True, after="file")
+CELL_NOT_FOUND = register("CELL-NOT-FOUND", "error", "找不到填报单元格（定义名称丢失且原位置的标签不符）", per_cell=True, after="file")
+OLD_TEMPLATE = register("DRIFT-OLD-TEMPLATE", "warning", "使用了旧版本的模板", after="file")
+VALIDATION_MISSING = register("DRIFT-VALIDATION-MISSING", "warning", "填报单元格的数据有效性被粘贴覆盖或删除", per_cell=True, after="file")
+META_MISMATCH = register("DRIFT-META-MISMATCH", "warning", "文档属性中的单位、年度或标识与模板元数据不一致", after="file")
+NOT_RECALCULATED = register("NOT-RECALCULATED", "warning", "文件保存前没有重新计算，表中合计和检查结果与填写的数字不符", after="file")
 
 #: The first sheet of an annotated copy (annotate.py): ours, so not an added sheet.
 ANNOTATION_SHEET = "核对意见"
@@ -74,10 +75,10 @@ def formula_intact(sub: Submission, cell_id: str) -> bool:
 @dataclass(frozen=True)
 class ExpectedFormulas:
     """The template's formulas of one format, normalised for comparison: derived cell id -> the
-    formula of its cell, rule key -> the formula of its check cell."""
+    formula of its cell, rule key -> the formulas its check cell may hold (see check_formulas)."""
 
     derived: dict[str, str]
-    checks: dict[str, str]
+    checks: dict[str, frozenset[str]]
 
 
 _EXPECTED: dict[int, tuple[Format, ExpectedFormulas]] = {}
@@ -89,7 +90,7 @@ def expected_formulas(fmt: Format) -> ExpectedFormulas:
     if cached is None or cached[0] is not fmt:
         expected = ExpectedFormulas(
             {cell_id: _norm_formula("=" + to_excel(rule.compare.right, ref_name)) for cell_id, rule in fmt.derived.items()},
-            {rule.key: _norm_formula("=" + excel_result(rule.compare, ref_name)) for rule in fmt.rules})
+            {rule.key: frozenset(_norm_formula(f) for f in check_formulas(fmt, rule)) for rule in fmt.rules})
         cached = _EXPECTED[id(fmt)] = (fmt, expected)
     return cached[1]
 
@@ -102,6 +103,12 @@ def rule_inputs(sub: Submission) -> dict[str, Decimal | None]:
         if formula_intact(sub, cell_id):
             values[cell_id] = evaluate(rule.compare.right, values)
     return values
+
+
+def check_formulas(fmt: Format, rule) -> tuple[str, ...]:
+    """The check cell formulas a template may hold for a rule: this version's (pending while an
+    input is blank) and the one of templates before 2021.2 / 2019.2."""
+    return (result_formula(fmt, rule, ref_name), "=" + excel_result(rule.compare, ref_name))
 
 
 def _norm_formula(text: str) -> str:
@@ -227,11 +234,11 @@ def _formulas(reading: Reading, findings: list[Finding]) -> None:
         if not (isinstance(raw, str) and raw.startswith("=")):
             findings.append(Finding(FORMULA_REPLACED, "warning",
                                     f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被覆盖成了“{raw if raw is not None else ''}”，"
-                                    f"它不再反映填写的数字。nianbao 已重新核对全部规则。", sheet=loc.sheet, cell=loc.cell,
+                                    f"它不再反映填写的数字。核对时已按填写的数字重新计算全部规则。", sheet=loc.sheet, cell=loc.cell,
                                     name=loc.name, value=None if raw is None else str(raw)))
-        elif _norm_formula(raw) != expected_formulas(fmt).checks[rule.key]:
+        elif _norm_formula(raw) not in expected_formulas(fmt).checks[rule.key]:
             findings.append(Finding(FORMULA_CHANGED, "warning",
-                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被改动了。nianbao 已重新核对全部规则。",
+                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被改动了。核对时已按填写的数字重新计算全部规则。",
                                     sheet=loc.sheet, cell=loc.cell, name=loc.name, value=str(raw)))
 
 
@@ -296,9 +303,13 @@ def _versions(reading: Reading, findings: list[Finding]) -> None:
 
 
 def _recalculation(reading: Reading, findings: list[Finding]) -> None:
-    """Stored totals or check results that contradict the inputs: the file was not recalculated."""
+    """Stored totals or check results that contradict the inputs: the file was not recalculated.
+
+    The stored results are compared with what the spreadsheet itself computes, where a number
+    stored as text counts as nothing (its SUM skips it): a "６" typed as text leaves the totals
+    short, which is a text problem (NUMBER-AS-TEXT), not a missed recalculation."""
     sub, fmt = reading.submission, reading.format
-    values = rule_inputs(sub)
+    values = _as_the_sheet_computes(sub)
     stale: list[str] = []
     for cell_id in fmt.derived:
         loc = sub.locations.get(cell_id)
@@ -324,9 +335,21 @@ def _recalculation(reading: Reading, findings: list[Finding]) -> None:
             stale.append(f"{loc.sheet}!{loc.cell}（显示“{cached}”，实际应为“{ours}”）")
     if stale:
         findings.append(Finding(NOT_RECALCULATED, "warning",
-                                f"{_RECALC_ADVICE}，共 {len(stale)} 处，例如 {'；'.join(stale[:3])}。nianbao 已按填写的"
-                                f"数字重新核算，以下结果以重新核算为准。请在 Excel/WPS 中点击“启用编辑”后保存一次，"
-                                f"再报送。", value=str(len(stale))))
+                                f"{_RECALC_ADVICE}，共 {len(stale)} 处，例如 {'；'.join(stale[:3])}。核对时已按填写的"
+                                f"数字重新计算，以下结果以重新计算为准。请在 Excel 或 WPS 中打开文件，点击“启用编辑”，"
+                                f"保存一次后再报送。", value=str(len(stale))))
+
+
+def _as_the_sheet_computes(sub: Submission) -> dict[str, Decimal | None]:
+    """The rule inputs with every number stored as text left out, as the sheet's own SUM does."""
+    values = sub.rule_values()
+    for cell in sub.format.input_cells:
+        if sheet_state(sub.raw.get(cell.id), cell.kind) == TEXT and not str(sub.raw.get(cell.id)).startswith("="):
+            values[cell.id] = None
+    for cell_id, rule in sub.format.derived.items():  # dependency order
+        if formula_intact(sub, cell_id):
+            values[cell_id] = evaluate(rule.compare.right, values)
+    return values
 
 
 __all__ = ["ExpectedFormulas", "detect", "expected_formulas", "expected_sheets", "formula_intact", "rule_inputs"]

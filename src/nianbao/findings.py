@@ -62,22 +62,59 @@ SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
 CODES: dict[str, tuple[Severity, str]] = {}
 #: Codes registered ``per_cell``.
 PER_CELL_CODES: set[str] = set()
+#: Codes the template's own formulas compute while the clerk types (see ``livechecks``): the
+#: workbook's status cell counts exactly these. Every other code is checked only after sending.
+LIVE_CODES: set[str] = set()
+#: What is checked only after sending, in words a clerk reads on 填报说明, by topic. Every code
+#: about a workbook's contents that is not live names one of these topics (a test holds this).
+AFTER_SENDING: dict[str, str] = {
+    "narrative": "正文写的数字、年份和案件表述是否与表格一致",
+    "content": "正文是否留有模板占位符、是否写成了报送函、是否照抄上年",
+    "last_year": "与上年报告是否衔接",
+    "plausibility": "数字是否合理（如乡镇、街道填报了规章）",
+    "file": "文件是否完整、有没有被改动（工作表、公式、保护、数据有效性）",
+}
+#: code -> its AFTER_SENDING topic (None: not about a workbook's contents, e.g. mail, audits).
+AFTER_SENDING_CODES: dict[str, str | None] = {}
 
 
-def register(code: str, severity: Severity, description: str, *, per_cell: bool = False) -> str:
+def register(code: str, severity: Severity, description: str, *, per_cell: bool = False,
+             live: bool = False, after: str | None = None) -> str:
     """Add a code to the catalogue. ``per_cell``: its findings say the same thing cell after
-    cell (a blank, a typed-over total), so what people read groups them (see ``grouped``)."""
+    cell (a blank, a typed-over total), so what people read groups them (see ``grouped``).
+    ``live``: the workbook computes it too; otherwise ``after`` names the AFTER_SENDING topic."""
+    if live and after:
+        raise ValueError(f"{code}: a live check is not also an after-sending one")
+    if after is not None and after not in AFTER_SENDING:
+        raise ValueError(f"{code}: unknown after-sending topic {after!r}")
     CODES[code] = (severity, description)
     if per_cell:
         PER_CELL_CODES.add(code)
+    if live:
+        LIVE_CODES.add(code)
+        AFTER_SENDING_CODES.pop(code, None)
+    else:
+        LIVE_CODES.discard(code)
+        AFTER_SENDING_CODES[code] = after
     return code
 
 
 def register_format(fmt_) -> None:
-    """Make a format's rule ids part of the catalogue (T3-BALANCE, CARRY-OVER, …)."""
+    """Make a format's rule ids part of the catalogue (T3-BALANCE, CARRY-OVER, …); every rule is
+    rendered into the template's 检查 sheet, so every rule id is live."""
     for rule in fmt_.rules:
         if rule.rule_id not in CODES:
-            register(rule.rule_id, rule.severity, rule.description.split("：", 1)[-1])
+            register(rule.rule_id, rule.severity, rule.description.split("：", 1)[-1], live=True)
+
+
+def is_live(code: str) -> bool:
+    """Whether the workbook itself shows this finding while it is filled in."""
+    return code in LIVE_CODES
+
+
+def after_sending_sentence() -> str:
+    """填报说明's one plain sentence naming what is checked only after sending."""
+    return "以下内容表格无法自动检查，报送后由汇总单位核对：" + "；".join(AFTER_SENDING.values()) + "。"
 
 
 def from_outcome(outcome: Outcome, sub, first_cell: str | None = None) -> Finding:

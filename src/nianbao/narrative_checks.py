@@ -19,13 +19,13 @@ from nianbao.format.model import Format, Narrative
 from nianbao.rules import fmt as fmt_number
 from nianbao.submission import Submission
 
-REQUIRED = register("REQUIRED", "error", "必填的正文部分或单位信息是空的")
-PLACEHOLDERS = register("PLACEHOLDERS", "error", "正文或单位信息中留有模板占位符（XX、××、＊＊、【】、此处填写）")
-YEAR = register("YEAR", "warning", "正文提到的年份与报告年度不符（可能照抄了上年报告）")
-NARRATIVE_NUMBERS = register("NARRATIVE-NUMBERS", "warning", "正文中写的数字与表格不一致")
-SAME_AS_LAST_YEAR = register("SAME-AS-LAST-YEAR", "warning", "正文与上年报告几乎相同（内容雷同）")
-NARRATIVE_CASES = register("NARRATIVE-CASES", "warning", "正文对行政复议、行政诉讼的表述与表四不符（如“均获维持”而表中有纠正或尚未审结）")
-COVER_LETTER = register("COVER-LETTER", "warning", "正文像给上级的报送函（“予以上报”“特此报告”“请审阅”），不是年度报告本身")
+REQUIRED = register("REQUIRED", "error", "必填的正文部分或单位信息是空的", live=True)
+PLACEHOLDERS = register("PLACEHOLDERS", "error", "正文或单位信息中留有模板占位符（XX、××、＊＊、【】、此处填写）", after="content")
+YEAR = register("YEAR", "warning", "正文提到的年份与报告年度不符（可能照抄了上年报告）", after="narrative")
+NARRATIVE_NUMBERS = register("NARRATIVE-NUMBERS", "warning", "正文中写的数字与表格不一致", after="narrative")
+SAME_AS_LAST_YEAR = register("SAME-AS-LAST-YEAR", "warning", "正文与上年报告几乎相同（内容雷同）", after="content")
+NARRATIVE_CASES = register("NARRATIVE-CASES", "warning", "正文对行政复议、行政诉讼的表述与表四不符（如“均获维持”而表中有纠正或尚未审结）", after="narrative")
+COVER_LETTER = register("COVER-LETTER", "warning", "正文像给上级的报送函（“予以上报”“特此报告”“请审阅”），不是年度报告本身", after="content")
 
 #: Ratio (difflib) from which a part counts as (nearly) identical to last year's.
 SAME_RATIO = 0.9

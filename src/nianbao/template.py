@@ -25,17 +25,26 @@ from nianbao.atomic import atomic_write
 from nianbao.errors import NianbaoError
 from nianbao.format.model import Cell, Format, RuleInstance, defined_name
 from nianbao.layout import Box, SheetLayout, table_layout, text_lines
-from nianbao.rules import (
-    FAIL_TEXT,
-    PASS_TEXT,
-    Compare,
-    Ref,
-    check,
-    evaluate,
-    excel_difference,
-    excel_result,
-    to_excel,
+from nianbao.findings import after_sending_sentence
+from nianbao.livechecks import (
+    BLANK,
+    PENDING_TEXT,
+    TEXT,
+    WRONG,
+    RuleState,
+    blank_errors,
+    blank_errors_formula,
+    difference_formula,
+    inputs_of_table,
+    result_formula,
+    rule_state,
+    sheet_state,
+    state_formula,
+    text_state,
+    text_state_formula,
+    wrong_format_formula,
 )
+from nianbao.rules import FAIL_TEXT, PASS_TEXT, Ref, check, evaluate, to_excel
 from nianbao.submission import Submission
 from nianbao.xlsxpost import lock_structure
 
@@ -44,7 +53,15 @@ NARRATIVE_SHEET = "正文"
 CHECK_SHEET = "检查"
 META_SHEET = "_meta"
 MAX_CELL_TEXT = 32767
-FAILED_NAME = "nb_check_failed"
+FAILED_NAME = "nb_check_failed"  # the 检查 sheet's column of errors (1 per error finding it stands for)
+WARNED_NAME = "nb_check_warned"
+UNIT_GROUP = "单位信息"
+#: Visible columns of the 检查 sheet (序号, 检查内容, 位置, 结果, 差额/个数, 级别, 规则编号): one A4 page wide.
+CHECK_WIDTHS = (5, 50, 30, 8, 9, 6, 12)
+#: Hidden columns of the 检查 sheet holding one state per input cell (see livechecks), per sheet.
+STATE_COL, STATE_ROW = 12, 3
+CHECK_NOTE = ("本表随填写自动计算。“不通过”和“待填写”的行需要处理：点击“位置”可跳到该单元格；“待填写”表示相关单元格"
+              "还没有填完，填完后才会检查。最右一列的规则编号供汇总单位核对时使用。")
 STATUS_NAME = "nb_status"
 YEAR_MIN = 2019
 
@@ -56,7 +73,7 @@ INSTRUCTIONS = (
     "表二中的金额以“万元”为单位，最多保留 4 位小数。",
     "灰色单元格（合计、总计）由公式自动计算，不需要填写。",
     "正文各部分在“正文”工作表中填写，每个黄色单元格一段，可直接粘贴文字。",
-    "填写完毕请查看本页“检查结果”和“检查”工作表，全部显示“通过”后再报送。",
+    "填写完毕请查看本页“检查结果”：显示“全部通过”后再报送。“检查”工作表逐项列出还没有填完或不一致的地方，点击“位置”可跳到要改的单元格。",
     "请保存为 Excel 工作簿（.xlsx）后报送，不要另存为 .xls、.et 或其他格式，不要改文件结构。",
 )
 
@@ -211,6 +228,7 @@ class TemplateWriter:
                 self._number_cell(ws, table.sheet, box, self.fmt.cells[by_box[id(box)]])
             else:
                 _put(ws, box, box.text, st.for_role(box.role))
+        self._wrong_input_formats(ws, layout)
         ws.set_landscape() if layout.ncols > 5 else ws.set_portrait()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
@@ -220,6 +238,16 @@ class TemplateWriter:
             ws.repeat_rows(*layout.header_rows)
             ws.freeze_panes(layout.header_rows[1] + 1, table.label_levels)
         self._protect(ws)
+
+    def _wrong_input_formats(self, ws, layout: SheetLayout) -> None:
+        """Input cells holding text or a number of the wrong kind turn red as soon as they are typed."""
+        by_kind: dict[str, list[str]] = {}
+        for cell_id, box in layout.cells.items():
+            if cell_id not in self.fmt.derived:
+                by_kind.setdefault(self.fmt.cells[cell_id].kind, []).append(xl_rowcol_to_cell(box.row, box.col))
+        for kind, refs in by_kind.items():
+            ws.conditional_format(refs[0], {"type": "formula", "criteria": wrong_format_formula(refs[0], kind),
+                                            "format": self.styles.bad, "multi_range": " ".join(refs)})
 
     def _number_cell(self, ws, sheet: str, box: Box, cell: Cell) -> None:
         st = self.styles
@@ -273,55 +301,190 @@ class TemplateWriter:
 
     # ------------------------------------------------------------------ check sheet
     def _check_sheet(self, ws) -> None:
+        """Every live check, in words first: what is left to fill per sheet, then every rule.
+        Per-cell states sit in hidden columns to the right; the visible columns print on one page."""
         st = self.styles
-        widths = (6, 16, 62, 10, 10, 8, 6)
-        for col, width in enumerate(widths):
+        for col, width in enumerate(CHECK_WIDTHS):
             ws.set_column(col, col, width)
-        ws.set_column(6, 6, None, None, {"hidden": True})
-        ws.merge_range(0, 0, 0, 5, "勾稽关系检查（填写时自动计算，无需修改）", st.heading)
+        ws.set_column(7, 9, None, None, {"hidden": True})
+        ws.set_column(STATE_COL, STATE_COL + len(self.fmt.tables) + 1, None, None, {"hidden": True})
+        ws.merge_range(0, 0, 0, 6, "检查（填写时自动计算，无需修改）", st.heading)
         ws.set_row(0, 28)
-        for col, text in enumerate(("序号", "规则", "检查内容", "结果", "差额", "级别", "未通过")):
-            ws.write(1, col, text, st.header)
-        first = 2
-        for i, outcome in enumerate(self.outcomes):
-            row = first + i
-            rule = outcome.rule
-            ws.write_number(row, 0, i + 1, st.center)
-            ws.write(row, 1, rule.rule_id, st.center)
-            ws.write(row, 2, rule.description, st.label)
-            ws.set_row(row, max(20.0, text_lines(rule.description, widths[2]) * 15.0 + 4))
-            ws.write_formula(row, 3, "=" + excel_result(rule.compare, ref_name), st.result, outcome.text)
-            ws.write_formula(row, 4, "=" + excel_difference(rule.compare, ref_name), st.center,
-                             float(outcome.diff))
-            ws.write(row, 5, "错误" if rule.severity == "error" else "警告", st.center)
-            d = xl_rowcol_to_cell(row, 3)
-            ws.write_formula(row, 6, f'=IF({d}="{PASS_TEXT}",0,1)', st.center, 0 if outcome.ok else 1)
-            self._define("check", f"check.{rule.key}", CHECK_SHEET, row, 3)
-            self._highlight(rule)
-        last = first + max(len(self.outcomes), 1) - 1
-        self.wb.define_name(FAILED_NAME, f"={_quote(CHECK_SHEET)}!{xl_range_abs(first, 6, last, 6)}")
-        result_range = xl_range_abs(first, 3, last, 3).replace("$", "")
+        ws.merge_range(1, 0, 1, 6, CHECK_NOTE, st.note)
+        ws.set_row(1, text_lines(CHECK_NOTE, sum(CHECK_WIDTHS)) * 15.0 + 6)
+        for col, text in enumerate(("序号", "检查内容", "位置（点击可跳转）", "结果", "差额/个数", "级别", "规则编号",
+                                    "计入错误", "计入提示", "所在表")):
+            ws.write(2, col, text, st.header)
+        live = self._live = self._live_state()
+        self.check_rows: dict[str, int] = {}
+        row = 3
+        ws.merge_range(row, 0, row, 6, "一、是否填写完整、正确", st.title)
+        row += 1
+        number = 0
+        for group in live.groups:
+            for item in group.items:
+                number += 1
+                self._count_row(ws, row, number, group, item)
+                row += 1
+        ws.merge_range(row, 0, row, 6, "二、勾稽关系", st.title)
+        row += 1
+        first_rule = row
+        for rule, state in zip(self.rules, live.rules):
+            number += 1
+            self._rule_row(ws, row, number, rule, state)
+            row += 1
+        last = max(row - 1, first_rule)
+        self.rule_rows = (first_rule, last)
+        self.wb.define_name(FAILED_NAME, f"={_quote(CHECK_SHEET)}!{xl_range_abs(3, 7, last, 7)}")
+        self.wb.define_name(WARNED_NAME, f"={_quote(CHECK_SHEET)}!{xl_range_abs(3, 8, last, 8)}")
+        result_range = xl_range_abs(3, 3, last, 3).replace("$", "")
         ws.conditional_format(result_range, {"type": "cell", "criteria": "==", "value": f'"{FAIL_TEXT}"',
                                              "format": st.bad})
         ws.conditional_format(result_range, {"type": "cell", "criteria": "==", "value": f'"{PASS_TEXT}"',
                                              "format": st.good})
-        ws.freeze_panes(2, 0)
+        ws.conditional_format(result_range, {"type": "cell", "criteria": "==", "value": f'"{PENDING_TEXT}"',
+                                             "format": st.pending})
+        self.checks_total = number
+        ws.freeze_panes(3, 0)
         ws.set_paper(9)
+        ws.set_portrait()
         ws.fit_to_pages(1, 0)
-        ws.repeat_rows(1)
+        ws.repeat_rows(2)
+        ws.print_area(0, 0, last, 6)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         self._protect(ws)
 
+    def _link(self, ws, row: int, col: int, target: tuple[str, int, int] | None, text: str) -> None:
+        if target is None:
+            ws.write_string(row, col, text, self.styles.label)
+            return
+        sheet, r, c = target
+        ws.write_url(row, col, f"internal:{_quote(sheet)}!{xl_rowcol_to_cell(r, c)}", self.styles.link,
+                     string=text)
+
+    def _count_row(self, ws, row: int, number: int, group: "_LiveGroup", item: "_LiveItem") -> None:
+        """One 'what is left' row: the count of cells in one state, from the hidden state column."""
+        st = self.styles
+        ws.write_number(row, 0, number, st.center)
+        ws.write(row, 1, item.description, st.label)
+        ws.set_row(row, max(20.0, text_lines(item.description, CHECK_WIDTHS[1]) * 15.0 + 4))
+        self._link(ws, row, 2, group.target, group.where)
+        state_range = xl_range_abs(STATE_ROW, group.column, STATE_ROW + max(len(group.cells), 1) - 1, group.column)
+        count = f"COUNTIF({state_range},{item.state})"
+        e = xl_rowcol_to_cell(row, 4)
+        failing = PENDING_TEXT if item.state == BLANK else FAIL_TEXT
+        ws.write_formula(row, 3, f'=IF({e}=0,"{PASS_TEXT}","{failing}")', st.result,
+                         PASS_TEXT if item.count == 0 else failing)
+        ws.write_formula(row, 4, "=" + count, st.center, item.count)
+        ws.write(row, 5, "错误", st.center)
+        ws.write(row, 6, item.code, st.code)
+        errors = blank_errors_formula(e, len(group.cells)) if item.state == BLANK and group.table else e
+        ws.write_formula(row, 7, "=" + errors, st.center, item.errors)
+        ws.write_number(row, 8, 0, st.center)
+        ws.write_string(row, 9, group.short, st.center)
+        group.count_cells[item.state] = f"{_quote(CHECK_SHEET)}!{xl_rowcol_to_cell(row, 4, True, True)}"
+        if item.state == BLANK:
+            for i, (cell_id, formula, state) in enumerate(group.cells):
+                ws.write_formula(STATE_ROW + i, group.column, formula, None, state)
+
+    def _rule_row(self, ws, row: int, number: int, rule: RuleInstance, state: RuleState) -> None:
+        st = self.styles
+        ws.write_number(row, 0, number, st.center)
+        ws.write(row, 1, rule.description, st.label)
+        ws.set_row(row, max(20.0, text_lines(rule.description, CHECK_WIDTHS[1]) * 15.0 + 4))
+        first = rule.cells[0] if rule.cells else None
+        target = self.locations.get(first) if first else None
+        where = ""
+        if first:
+            cell = self.fmt.cells[first]
+            sheet, r, c = target
+            where = f"{self.fmt.tables[cell.table].short} {xl_rowcol_to_cell(r, c)}（{cell.row.display}·{cell.column.label}）"
+        self._link(ws, row, 2, target, where)
+        ws.write_formula(row, 3, result_formula(self.fmt, rule, ref_name), st.result, state.text)
+        ws.write_formula(row, 4, difference_formula(self.fmt, rule, ref_name), st.center,
+                         "" if state.diff is None else float(state.diff))
+        ws.write(row, 5, "错误" if rule.severity == "error" else "警告", st.center)
+        ws.write(row, 6, rule.rule_id, st.code)
+        d = xl_rowcol_to_cell(row, 3)
+        flag = f'=IF({d}="{FAIL_TEXT}",1,0)'
+        error_col, warn_col = (7, 8) if rule.severity == "error" else (8, 7)
+        ws.write_formula(row, error_col, flag, st.center, 1 if state.failed else 0)
+        ws.write_number(row, warn_col, 0, st.center)
+        ws.write_string(row, 9, self.fmt.tables[self.fmt.cells[first].table].short if first else "", st.center)
+        self._define("check", f"check.{rule.key}", CHECK_SHEET, row, 3)
+        self._highlight(rule)
+
     def _highlight(self, rule: RuleInstance) -> None:
-        """Turn the rule's cells red while it fails (per sheet, one conditional format)."""
-        violation = "=" + _violation(rule.compare)
+        """Turn the rule's cells red while it fails (per sheet, one conditional format that reads
+        the rule's own check cell by name, so it never disagrees with the 检查 sheet)."""
+        failing = f'={defined_name("check." + rule.key)}="{FAIL_TEXT}"'
         by_sheet: dict[str, list[str]] = {}
         for cell_id in rule.cells:
             sheet, row, col = self.locations[cell_id]
             by_sheet.setdefault(sheet, []).append(xl_rowcol_to_cell(row, col))
         for sheet, refs in by_sheet.items():
             ws = self.wb.get_worksheet_by_name(sheet)
-            ws.conditional_format(refs[0], {"type": "formula", "criteria": violation,
+            ws.conditional_format(refs[0], {"type": "formula", "criteria": failing,
                                             "format": self.styles.bad, "multi_range": " ".join(refs)})
+
+    def _live_state(self) -> "_Live":
+        """The live checks with their values for this workbook's own contents (cached results)."""
+        fmt = self.fmt
+        raw = self.stored_numbers()
+        states = {c.id: sheet_state(raw.get(c.id), c.kind) for c in fmt.input_cells}
+        groups: list[_LiveGroup] = []
+        col = STATE_COL
+        for table in fmt.tables.values():
+            cells = inputs_of_table(fmt, table.id)
+            kinds = {c.kind for c in cells}
+            group = _LiveGroup(table.short, table.sheet, col, True,
+                               [(c.id, state_formula(ref_name(Ref(c.id)), c.kind), states[c.id]) for c in cells],
+                               self.locations.get(cells[0].id) if cells else None)
+            n_blank = sum(1 for c in cells if states[c.id] == BLANK)
+            n_text = sum(1 for c in cells if states[c.id] == TEXT)
+            n_wrong = sum(1 for c in cells if states[c.id] == WRONG)
+            group.items = [
+                _LiveItem(BLANK, f"{table.short}：空白单元格（没有发生的请填 0）", "BLANK", n_blank,
+                          blank_errors(n_blank, len(cells))),
+                _LiveItem(TEXT, f"{table.short}：数字单元格中填了文字（如“无”“/”、全角数字、文本格式的数字）",
+                          "NUMBER-AS-TEXT", n_text, n_text),
+                _LiveItem(WRONG, f"{table.short}：{_wrong_words(kinds)}", "TYPES", n_wrong, n_wrong),
+            ]
+            groups.append(group)
+            col += 1
+        texts = self.stored_texts()
+        narratives = [n for n in fmt.narratives if n.required]
+        group = _LiveGroup(NARRATIVE_SHEET, NARRATIVE_SHEET, col, False,
+                           [(f"narrative.{n.id}", text_state_formula(n.name), text_state(texts.get(n.id)))
+                            for n in narratives],
+                           self.locations.get(f"narrative.{narratives[0].id}") if narratives else None)
+        n_blank = sum(1 for _, _, s in group.cells if s == BLANK)
+        group.items = [_LiveItem(BLANK, "正文：必填的部分还没有写（确实没有的写“无”）", "REQUIRED", n_blank, n_blank)]
+        groups.append(group)
+        col += 1
+        fields = [f for f in fmt.unit_fields if f.input and f.required]
+        group = _LiveGroup(UNIT_GROUP, "填报说明 单位信息", col, False,
+                           [(f"unit.{f.id}", text_state_formula(f.name), text_state(self.details.get(f.id)))
+                            for f in fields],
+                           self.locations.get(f"unit.{fields[0].id}") if fields else None)
+        n_blank = sum(1 for _, _, s in group.cells if s == BLANK)
+        group.items = [_LiveItem(BLANK, "单位信息：必填项还没有填（" + "、".join(f.label for f in fields) + "）",
+                                 "REQUIRED", n_blank, n_blank)]
+        groups.append(group)
+        values = dict(self.values)
+        for cell in fmt.input_cells:  # what the sheet computes with: text counts as nothing
+            if states[cell.id] == TEXT:
+                values[cell.id] = None
+        values = compute_derived(fmt, values)
+        rules = [rule_state(fmt, rule, states, values) for rule in self.rules]
+        return _Live(groups, rules)
+
+    def stored_numbers(self) -> dict[str, object]:
+        """The input cells' contents as this workbook stores them (the template: last year's carry-over)."""
+        return dict(self.prefilled)
+
+    def stored_texts(self) -> dict[str, str]:
+        return {}
 
     # ------------------------------------------------------------------ first sheet
     def _instructions_sheet(self, ws) -> None:
@@ -333,22 +496,19 @@ class TemplateWriter:
         ws.merge_range(0, 0, 0, 2, title, st.heading)
         ws.set_row(0, 30)
         ws.write(2, 0, "检查结果", st.big_label)
-        total = len(self.outcomes)
-        failed = sum(1 for o in self.outcomes if not o.ok)
-        formula = (f'=IF(SUM({FAILED_NAME})=0,"全部 {total} 项检查通过",'
-                   f'"有 "&SUM({FAILED_NAME})&" 项检查未通过，请查看“{CHECK_SHEET}”工作表")')
-        cached = f"全部 {total} 项检查通过" if failed == 0 else f"有 {failed} 项检查未通过，请查看“{CHECK_SHEET}”工作表"
+        formula, cached, _ = self._status()
         ws.merge_range(2, 1, 2, 2, "", st.status)
         ws.write_formula(2, 1, formula, st.status, cached)
-        ws.set_row(2, 36)
-        ws.conditional_format("B3", {"type": "formula", "criteria": f"=SUM({FAILED_NAME})>0", "format": st.bad})
-        ws.conditional_format("B3", {"type": "formula", "criteria": f"=SUM({FAILED_NAME})=0", "format": st.good})
+        ws.set_row(2, 66)
+        total = f"SUM({FAILED_NAME})"
+        ws.conditional_format("B3", {"type": "formula", "criteria": f"={total}>0", "format": st.bad})
+        ws.conditional_format("B3", {"type": "formula", "criteria": f"={total}=0", "format": st.good})
         self.cell_map.append(("status", "status", INSTRUCTIONS_SHEET, "B3", STATUS_NAME))
         self.wb.define_name(STATUS_NAME, f"={_quote(INSTRUCTIONS_SHEET)}!$B$3")
         row = 4
         ws.write(row, 0, "填报说明", st.header)
         ws.merge_range(row, 1, row, 2, "", st.header)
-        for i, text in enumerate(INSTRUCTIONS, start=1):
+        for i, text in enumerate((*INSTRUCTIONS, after_sending_sentence()), start=1):
             row += 1
             ws.write_number(row, 0, i, st.center)
             ws.merge_range(row, 1, row, 2, text, st.label)
@@ -358,17 +518,67 @@ class TemplateWriter:
             ws.write(row, col, text, st.header)
         for fld in self.fmt.unit_fields:
             row += 1
-            ws.write(row, 0, fld.label, st.label)
+            label = fld.label + ("（必填）" if fld.input and fld.required else "")
+            ws.write(row, 0, label, st.label)
             value = str(self.year) if fld.id == "year" else self.details.get(fld.id, "")
             style = st.text_input if fld.input else st.fixed
             ws.write_string(row, 1, value, style)
             note = fld.guidance or ("由报送系统生成，不能修改" if not fld.input else "")
             ws.write(row, 2, note, st.guidance)
-            ws.set_row(row, max(22.0, text_lines(note, 56) * 15.0 + 6))
+            ws.set_row(row, max(22.0, text_lines(note, 56) * 15.0 + 6, text_lines(label, 18) * 15.0 + 6))
             self._define("unit", f"unit.{fld.id}", INSTRUCTIONS_SHEET, row, 1)
         ws.set_paper(9)
+        ws.set_portrait()
         ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         self._protect(ws)
+
+    def _status(self) -> tuple[str, str, bool]:
+        """The status cell: its formula, its value for this workbook's contents, and whether it
+        passes. Built from one list of (count, words) segments, rendered as Excel and as Python."""
+        live = self._live
+        first, last = self.rule_rows
+        flags = xl_range_abs(first, 7, last, 7)
+        tables = xl_range_abs(first, 9, last, 9)
+        check = _quote(CHECK_SHEET)
+        segments: list[tuple[str, int, str, str]] = []  # excel count, python count, before, after
+        rule_fails: dict[str, int] = {}
+        for rule, state in zip(self.rules, live.rules):
+            if state.failed and rule.severity == "error" and rule.cells:
+                short = self.fmt.tables[self.fmt.cells[rule.cells[0]].table].short
+                rule_fails[short] = rule_fails.get(short, 0) + 1
+        for group in live.groups:
+            items = {item.state: item for item in group.items}
+            unit = " 个空白单元格" if group.table else (" 部分未写" if group.short == NARRATIVE_SHEET else " 项未填")
+            segments.append((group.count_cells[BLANK], items[BLANK].count, f"{group.short} 还有 ", unit))
+            if group.table:
+                segments.append((f"{group.count_cells[TEXT]}+{group.count_cells[WRONG]}",
+                                 items[TEXT].count + items[WRONG].count, f"{group.short} 有 ", " 个单元格填写有误"))
+                segments.append((f'SUMIF({check}!{tables},"{group.short}",{check}!{flags})',
+                                 rule_fails.get(group.short, 0), f"{group.short} 有 ", " 项勾稽关系未通过"))
+        errors = sum(item.errors for g in live.groups for item in g.items) + sum(
+            1 for r, st in zip(self.rules, live.rules) if st.failed and r.severity == "error")
+        warnings = sum(1 for r, st in zip(self.rules, live.rules) if st.failed and r.severity != "error")
+        # A template nobody has typed into yet: tables and 正文 all blank (unit details may be given).
+        content = [g for g in live.groups if g.short != UNIT_GROUP]
+        inputs = sum(len(g.cells) for g in content)
+        blanks = sum(item.count for g in content for item in g.items if item.state == BLANK)
+        passed = f"全部通过（共 {self.checks_total} 项检查），可以报送。"
+        fresh = "尚未填写：请填写单位信息、“正文”和各表（没有发生的填 0），本页显示“全部通过”后再报送。"
+        if errors == 0:
+            cached = passed + (f"另有 {warnings} 项提示，请在“检查”工作表核对。" if warnings else "")
+        elif blanks == inputs:
+            cached = fresh
+        else:
+            parts = [f"{before}{count}{after}；" for _, count, before, after in segments if count]
+            cached = "尚未通过：" + "".join(parts) + "请查看“检查”工作表。"
+        total, warned = f"SUM({FAILED_NAME})", f"SUM({WARNED_NAME})"
+        blank_sum = "+".join(group.count_cells[BLANK] for group in content)
+        detail = "&".join(f'IF(({excel})>0,"{before}"&({excel})&"{after}；","")'
+                          for excel, _, before, after in segments)
+        formula = (f'=IF({total}=0,"{passed}"&IF({warned}>0,"另有 "&{warned}&" 项提示，请在“检查”工作表核对。",""),'
+                   f'IF({blank_sum}={inputs},"{fresh}","尚未通过："&{detail}&"请查看“检查”工作表。"))')
+        return formula, cached, errors == 0
 
     # ------------------------------------------------------------------ metadata
     def metadata(self) -> dict[str, str]:
@@ -418,10 +628,46 @@ class TemplateWriter:
             self.wb.set_custom_property(f"nianbao_{key}", meta[key])
 
 
-def _violation(compare: Compare) -> str:
-    """The negation of a rule's condition, for conditional formatting (no NOT needed)."""
-    negated = {"==": "<>", "!=": "=", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[compare.op]
-    return f"{excel_difference(compare, ref_name)}{negated}0"
+@dataclass
+class _LiveItem:
+    """One 'what is left' row of the 检查 sheet: the cells of a group in one state."""
+
+    state: int
+    description: str
+    code: str  # the finding code ``nianbao check`` reports for such a cell
+    count: int  # for this workbook's own contents
+    errors: int  # how many error findings that count stands for
+
+
+@dataclass
+class _LiveGroup:
+    """The live input checks of one sheet (a table, 正文, the unit details)."""
+
+    short: str
+    where: str
+    column: int  # hidden state column on the 检查 sheet
+    table: bool
+    cells: list[tuple[str, str, int]]  # (id, state formula, state for this workbook's contents)
+    target: tuple[str, int, int] | None
+    items: list[_LiveItem] = field(default_factory=list)
+    count_cells: dict[int, str] = field(default_factory=dict)  # state -> absolute ref of its count
+
+
+@dataclass
+class _Live:
+    groups: list[_LiveGroup]
+    rules: list[RuleState]
+
+
+def _wrong_words(kinds: set[str]) -> str:
+    words = []
+    if "count" in kinds:
+        words.append("件数为负数或带小数")
+    if "signed_count" in kinds:
+        words.append("增减数带小数")
+    if "amount" in kinds:
+        words.append("金额为负数或超过 4 位小数")
+    return "、".join(words)
 
 
 def _validation(cell: Cell, box: Box) -> dict:
@@ -486,6 +732,9 @@ class _Styles:
         self.status = add(border, bold=True, font_size=14, align="center")
         self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
+        self.pending = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
+        self.link = add(border, align="left", font_color="#0563C1", underline=1)
+        self.code = add(border, align="center", font_size=8, font_color="#777777")
 
     def for_role(self, role: str):
         return {"heading": self.heading, "note": self.note, "title": self.title, "corner": self.corner,
