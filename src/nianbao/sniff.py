@@ -351,31 +351,60 @@ def _as_text(head: bytes) -> str | None:
     return None
 
 
-# ----------------------------------------------------------------------------- OLE2
+# ----------------------------------------------------------------------------- OLE2 (olefile)
 
-_ENDOFCHAIN = 0xFFFFFFFE
-_FREESECT = 0xFFFFFFFF
-_MAX_OLE_DIR_SECTORS = 4096
+_FILEPASS = 0x002F
+_ENDOFCHAIN, _FREESECT = 0xFFFFFFFE, 0xFFFFFFFF
+_BOF = (0x0809, 0x0409, 0x0209, 0x0009)
 
 
 class _OleError(Exception):
-    """The compound file is damaged; the message says where (English, for the log)."""
+    """The compound file is damaged (olefile could not read its structure)."""
+
+
+def _read_ole(f: BinaryIO) -> tuple[set[str], object]:
+    """Lower-cased names of every storage and stream, and the open olefile reader.
+
+    olefile bounds-checks sectors and refuses chains that loop; any defect it finds in the
+    structure (DEFECT_INCORRECT and worse) is a damaged file here, as it was for the
+    hand-written reader this replaced.
+    """
+    import olefile
+
+    f.seek(0)
+    try:
+        ole = olefile.OleFileIO(f, raise_defects=olefile.DEFECT_INCORRECT)
+        names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+        _check_chain(ole, ole.first_dir_sector)
+    except Exception as exc:  # olefile raises OSError, struct.error, IndexError... on hostile bytes
+        raise _OleError(str(exc)) from exc
+    return names, ole
+
+
+def _check_chain(ole, start: int) -> None:
+    """Refuse a directory whose sector chain loops: olefile reads such a directory up to its
+    size limit and lists its entries, but the file is damaged (or built to be)."""
+    sector, seen = start, set()
+    while sector not in (_ENDOFCHAIN, _FREESECT):
+        if sector in seen or sector >= len(ole.fat):
+            raise _OleError(f"directory chain loops or leaves the FAT at sector {sector}")
+        seen.add(sector)
+        sector = ole.fat[sector]
 
 
 def _sniff_ole(path: Path, f: BinaryIO, size: int) -> None:
     """Classify an OLE2 compound file; always raises InputFileError."""
     try:
-        ole = _OleFile(f, size)
+        lower, ole = _read_ole(f)
     except _OleError as exc:
         raise _fail(path, "FILE-CORRUPT",
                     "文件已损坏或不完整（旧版 Office 复合文档结构有误），可能在下载或发送时被"
                     "截断：" + _RESAVE) from exc
-    workbook = next((n for n in ("workbook", "book") if n in ole.streams), None)
+    workbook = next((n for n in ("workbook", "book") if ole.exists(n)), None)
     try:
         encrypted_xls = workbook is not None and _biff_is_encrypted(ole, workbook)
     except _OleError:
         encrypted_xls = False  # cannot tell; FILE-XLS asks for the same re-save anyway
-    lower = {n.lower() for n in ole.names}
     if lower & {"encryptioninfo", "encryptedpackage", "\tdrmcontent", "drmencrypteddataspace"}:
         raise _fail(path, "FILE-ENCRYPTED",
                     "文件设置了打开密码（已加密），无法读取：请在 Excel 或 WPS 中打开，取消打开"
@@ -403,129 +432,23 @@ def _sniff_ole(path: Path, f: BinaryIO, size: int) -> None:
     raise _fail(path, "FILE-OLE-OTHER", f"这是{_spaced(kind)}，不是 Excel 工作簿：" + _USE_TEMPLATE)
 
 
-class _OleFile:
-    """A minimal, defensive reader of an [MS-CFB] compound file: directory names, stream heads.
+def _biff_is_encrypted(ole, stream: str) -> bool:
+    """True when the BIFF globals substream has FILEPASS right after BOF (a password .xls).
 
-    Reads the header, the DIFAT (header part and chain), FAT entries lazily (only those on the
-    chains it follows) and the directory sector chain.  Every sector index is bounds-checked
-    and every chain is guarded against loops, so a hostile file cannot make it read past the
-    end or spin.  ``names`` lists every storage and stream; ``streams`` maps lower-cased stream
-    names to ``(start sector, size)``.
+    Hand-written because it is two records at the head of a stream: olefile reads the stream,
+    and msoffcrypto-tool (which knows the same record) would be a dependency for four lines.
     """
-
-    def __init__(self, f: BinaryIO, size: int) -> None:
-        self.f = f
-        f.seek(0)
-        header = f.read(512)
-        if len(header) < 512:
-            raise _OleError("header truncated")
-        major, byte_order, shift = struct.unpack_from("<HHH", header, 26)
-        if byte_order != 0xFFFE or shift not in (9, 12) or major not in (3, 4):
-            raise _OleError(f"bad header fields {major=} {byte_order=:#x} {shift=}")
-        self.ssz = ssz = 1 << shift
-        n_fat, first_dir = struct.unpack_from("<II", header, 44)
-        self.cutoff, _minifat, _n_minifat, first_difat, n_difat = struct.unpack_from(
-            "<IIIII", header, 56)
-        self.n_sectors = max(0, (size - ssz) // ssz + (1 if (size - ssz) % ssz else 0))
-        if n_fat == 0 or n_fat > self.n_sectors or n_difat > self.n_sectors:
-            raise _OleError("FAT/DIFAT counts out of range")
-
-        fat_sectors = list(struct.unpack_from("<109I", header, 76)[:n_fat])
-        difat, seen_difat = first_difat, set()
-        per_difat = ssz // 4 - 1
-        while len(fat_sectors) < n_fat and difat not in (_ENDOFCHAIN, _FREESECT):
-            if difat in seen_difat or len(seen_difat) >= n_difat:
-                raise _OleError("DIFAT chain loops or is too long")
-            seen_difat.add(difat)
-            values = struct.unpack(f"<{per_difat + 1}I", self.read_sector(difat))
-            fat_sectors.extend(values[:per_difat])
-            difat = values[per_difat]
-        if len(fat_sectors) < n_fat:
-            raise _OleError("DIFAT shorter than the FAT")
-        self.fat_sectors = fat_sectors[:n_fat]
-        self._fat_cache: dict[int, tuple[int, ...]] = {}
-
-        self.names: list[str] = []
-        self.streams: dict[str, tuple[int, int]] = {}
-        self.root: tuple[int, int] = (_ENDOFCHAIN, 0)
-        for sector in self.chain(first_dir, _MAX_OLE_DIR_SECTORS):
-            data = self.read_sector(sector)
-            for offset in range(0, ssz, 128):
-                name_len = struct.unpack_from("<H", data, offset + 64)[0]
-                kind = data[offset + 66]
-                if kind not in (1, 2, 5):  # storage, stream, root; 0 = unused
-                    continue
-                if name_len > 64 or name_len % 2:
-                    raise _OleError("bad directory entry name length")
-                name = data[offset:offset + max(0, name_len - 2)].decode("utf-16-le", "replace")
-                start, stream_size = struct.unpack_from("<IQ", data, offset + 116)
-                if major == 3:
-                    stream_size &= 0xFFFFFFFF
-                if not self.names:
-                    if kind != 5:
-                        raise _OleError("first directory entry is not the root")
-                    self.root = (start, stream_size)
-                self.names.append(name)
-                if kind == 2:
-                    self.streams.setdefault(name.lower(), (start, stream_size))
-        if not self.names:
-            raise _OleError("empty directory")
-
-    def read_sector(self, sector: int) -> bytes:
-        if sector >= self.n_sectors:
-            raise _OleError(f"sector {sector} beyond end of file")
-        self.f.seek((sector + 1) * self.ssz)
-        return self.f.read(self.ssz).ljust(self.ssz, b"\x00")
-
-    def fat_next(self, sector: int) -> int:
-        per_fat = self.ssz // 4
-        index = sector // per_fat
-        if index >= len(self.fat_sectors):
-            raise _OleError(f"sector {sector} not covered by the FAT")
-        if index not in self._fat_cache:
-            self._fat_cache[index] = struct.unpack(
-                f"<{per_fat}I", self.read_sector(self.fat_sectors[index]))
-        return self._fat_cache[index][sector % per_fat]
-
-    def chain(self, start: int, max_length: int) -> Iterator[int]:
-        sector, seen = start, set()
-        while sector != _ENDOFCHAIN:
-            if sector in seen or len(seen) >= max_length:
-                raise _OleError("sector chain loops or is too long")
-            seen.add(sector)
-            yield sector
-            sector = self.fat_next(sector)
-
-    def stream_head(self, name: str, n: int = 64) -> bytes:
-        """First ``min(n, 64)`` bytes of a stream, from the mini stream or regular sectors."""
-        start, size = self.streams[name]
-        n = min(n, 64, size)
-        if size >= self.cutoff:
-            return self.read_sector(start)[:n]
-        # Mini stream: 64-byte mini sectors inside the root entry's stream; the first one of
-        # the stream starts at byte start*64 of it (no mini FAT needed for the first sector).
-        position = start * 64
-        root_start, root_size = self.root
-        if position + n > root_size:
-            raise _OleError("mini stream offset beyond the root stream")
-        for index, sector in enumerate(self.chain(root_start, self.n_sectors)):
-            if index == position // self.ssz:
-                offset = position % self.ssz
-                return self.read_sector(sector)[offset:offset + n]
-        raise _OleError("root stream chain too short")
-
-
-def _biff_is_encrypted(ole: _OleFile, stream: str) -> bool:
-    """True when the BIFF globals substream has FILEPASS right after BOF (a password .xls)."""
-    head = ole.stream_head(stream, 64)
+    try:
+        with ole.openstream(stream) as s:
+            head = s.read(64)
+    except Exception as exc:  # a stream olefile cannot follow
+        raise _OleError(str(exc)) from exc
     if len(head) < 8:
         return False
     rtype, rlen = struct.unpack_from("<HH", head, 0)
-    if rtype not in (0x0809, 0x0409, 0x0209, 0x0009):  # BOF
+    if rtype not in _BOF or 4 + rlen + 2 > len(head):
         return False
-    if 4 + rlen + 2 > len(head):
-        return False
-    return struct.unpack_from("<H", head, 4 + rlen)[0] == 0x002F  # FILEPASS
+    return struct.unpack_from("<H", head, 4 + rlen)[0] == _FILEPASS
 
 
 # ----------------------------------------------------------------------------- ZIP
