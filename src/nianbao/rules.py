@@ -13,7 +13,9 @@ import ast
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, Overflow, localcontext
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
+
+from nianbao.expr import BinOp, Compare, Expr, Neg, Num, Ref, Sum, refs_of
 
 if TYPE_CHECKING:
     from nianbao.format.model import RuleInstance, Table
@@ -28,40 +30,6 @@ class RuleSyntaxError(ValueError):
     """An expression that is not part of the rule language; the message is Chinese."""
 
 
-@dataclass(frozen=True)
-class Ref:
-    cell: str
-    previous: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"prev.{self.cell}" if self.previous else self.cell
-
-
-@dataclass(frozen=True)
-class Num:
-    value: Decimal
-
-
-@dataclass(frozen=True)
-class Neg:
-    operand: Expr
-
-
-@dataclass(frozen=True)
-class BinOp:
-    op: str  # "+" or "-"
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class Sum:
-    items: tuple[Expr, ...]
-
-
-Expr = Union[Ref, Num, Neg, BinOp, Sum]
-
 _COMPARE_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _EXCEL_OPS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _PY_OPS: dict[str, Callable[[Decimal], bool]] = {
@@ -72,30 +40,6 @@ _PY_OPS: dict[str, Callable[[Decimal], bool]] = {
     ">": lambda d: d > 0,
     ">=": lambda d: d >= 0,
 }
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str
-    left: Expr
-    right: Expr
-
-    def refs(self) -> Iterator[Ref]:
-        yield from refs_of(self.left)
-        yield from refs_of(self.right)
-
-
-def refs_of(node: Expr) -> Iterator[Ref]:
-    if isinstance(node, Ref):
-        yield node
-    elif isinstance(node, Neg):
-        yield from refs_of(node.operand)
-    elif isinstance(node, BinOp):
-        yield from refs_of(node.left)
-        yield from refs_of(node.right)
-    elif isinstance(node, Sum):
-        for item in node.items:
-            yield from refs_of(item)
 
 
 # ------------------------------------------------------------------------------- parsing
