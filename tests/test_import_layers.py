@@ -11,8 +11,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 #: Modules whose imports must form no circle with anything.
-SCOPE = ("nianbao.format", "nianbao.rules", "nianbao.expr", "nianbao.read", "nianbao.reader",
-         "nianbao.sniff", "nianbao.drift")
+SCOPE = ("nianbao.format", "nianbao.rules", "nianbao.expr", "nianbao.read", "nianbao.reader", "nianbao.sniff",
+         "nianbao.drift")
 
 
 def _module(path: Path) -> str:

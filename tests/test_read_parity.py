@@ -46,7 +46,7 @@ def outcome(path: str, reference: bool) -> str:
     if reference:
         from reference.openpyxl_reader import reference_reading as read
     else:
-        from nianbao.reader import read_workbook as read
+        from nianbao.read.reader import read_workbook as read
     try:
         reading = read(Path(path))
     except InputFileError as err:

@@ -9,9 +9,9 @@ import pytest
 import xlsxwriter
 
 from fixtures.workbooks import UNIT, consistent_fill, write
-from nianbao import reader
+from nianbao.read import reader
 from nianbao.errors import InputFileError
-from nianbao.reader import read_submission, read_workbook
+from nianbao.read.reader import read_submission, read_workbook
 
 
 def test_reads_identity_numbers_and_formulas(tmp_path, fmt2021):

@@ -1,4 +1,4 @@
-"""Tests for nianbao.sniff: every returned file is hostile until proven to be a plain .xlsx.
+"""Tests for nianbao.read.package: every returned file is hostile until proven to be a plain .xlsx.
 
 All fixtures are built in pure Python in a temporary directory: real workbooks with
 xlsxwriter, foreign and hostile zips with zipfile, OLE2 compound files with a tiny hand-written
@@ -29,9 +29,9 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao import sniff as sniff_module
+from nianbao.read import package as sniff_module
 from nianbao.errors import InputFileError
-from nianbao.sniff import (
+from nianbao.read.package import (
     CODES,
     MAX_TOTAL_UNCOMPRESSED,
     check_xml_safe,

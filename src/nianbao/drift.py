@@ -18,7 +18,7 @@ from nianbao.format.load import format_for_year
 from nianbao.format.model import Format
 from nianbao.livechecks import TEXT, result_formula, sheet_state
 from nianbao.numbers import parse_number
-from nianbao.reader import BY_COORDS, MOVED, Reading, normalise_label
+from nianbao.read.reader import BY_COORDS, MOVED, Reading, normalise_label
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, fmt as fmt_number, to_excel
 from nianbao.submission import Submission
 from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name

@@ -42,7 +42,7 @@ from nianbao.format.load import load_format
 from nianbao.format.model import Format
 from nianbao.layout import table_layout
 from nianbao.numbers import parse_number
-from nianbao.sniff import parse_xml, read_member, require_hardened_openpyxl, sniff
+from nianbao.read.package import parse_xml, read_member, require_hardened_openpyxl, sniff
 from nianbao.submission import Location, Submission
 from nianbao.template import META_SHEET
 
@@ -497,8 +497,8 @@ class _Book:
 
 
 def reference_reading(path: Path):
-    """The old reader's result as a :class:`nianbao.reader.Reading` (raises like the old reader)."""
-    from nianbao import reader as new
+    """The old reader's result as a :class:`nianbao.read.reader.Reading` (raises like the old reader)."""
+    from nianbao.read import reader as new
 
     old = read_workbook(path)
     reading = new.Reading(old.path, old.submission, _Book(old.workbook, old.cached), old.meta)

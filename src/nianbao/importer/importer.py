@@ -26,7 +26,7 @@ from nianbao.submission import Location, Submission
 
 FORMAT_ID = "gov-info-disclosure"
 
-# Codes of files that cannot be imported at all (the file-level codes of nianbao.sniff are reused).
+# Codes of files that cannot be imported at all (the file-level codes of nianbao.read.package are reused).
 WRONG_TYPE = register("IMPORT-WRONG-TYPE", "error", "文件不是可导入的年度报告（Excel 工作簿、旧版 .doc、PDF）")
 NO_YEAR = register("IMPORT-NO-YEAR", "error", "报告中找不到报告年度（标题中应有年份）")
 NO_TABLES = register("IMPORT-NO-TABLES", "error", "报告中找不到年度报告的统计表")
@@ -79,7 +79,7 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
                 raise InputFileError(path, "这是 Excel 工作簿，不是发布的年度报告；填好的模板请用 nianbao check",
                                      code=WRONG_TYPE)
         from nianbao.importer.docx import read_docx
-        from nianbao.sniff import check_package
+        from nianbao.read.package import check_package
 
         check_package(path, "请用 Word 或 WPS 打开后另存为 .docx 再导入")
         return "docx", read_docx(path)

@@ -24,7 +24,7 @@ from lxml import etree
 
 from nianbao.errors import InputFileError
 from nianbao.read.model import Book, Sheet
-from nianbao.sniff import Package
+from nianbao.read.package import Package
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
