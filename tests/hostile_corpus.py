@@ -96,7 +96,10 @@ def set_named(data: bytes, name: str, attrs: str, children: str) -> bytes:
 
 
 def with_text(data: bytes, name: str, text: str) -> bytes:
-    return set_named(data, name, ' t="inlineStr"', f'<is><t xml:space="preserve">{escape(text)}</t></is>')
+    """The cell behind ``name`` holding ``text``; control characters (not allowed in XML) are
+    written the way Excel writes them, as ``_xHHHH_``."""
+    body = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", lambda m: f"_x{ord(m.group(0)):04X}_", escape(text))
+    return set_named(data, name, ' t="inlineStr"', f'<is><t xml:space="preserve">{body}</t></is>')
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:

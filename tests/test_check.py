@@ -204,7 +204,8 @@ def test_a_worker_that_dies_does_not_stop_the_batch(tmp_path, good, monkeypatch)
     paths = _copies(tmp_path, good, 10)
     reports = nianbao.check.check_files(paths, workers=2)
     assert [r.path for r in reports] == paths
-    assert reports[5].unreadable_code == "FILE-UNREADABLE" and "坏文件" in reports[5].unreadable
+    assert reports[5].unreadable_code == "FILE-UNREADABLE" and "坏文件" in reports[5].findings[0].value
+    assert "RuntimeError" not in reports[5].unreadable  # the sentence people read names no exception
     assert all(r.valid for i, r in enumerate(reports) if i not in (3, 5))
 
 

@@ -104,6 +104,6 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path):
     assert err.value.code == "IMPORT-NO-YEAR"
     gbk = tmp_path / "gbk.txt"
     gbk.write_bytes("某局2021年政府信息公开工作年度报告\n一、总体情况\n无".encode("gb18030"))
-    with pytest.raises(InputFileError) as err:
-        import_report(gbk)
-    assert err.value.code == "IMPORT-NO-TABLES"
+    partial = import_report(gbk)  # a report without tables is audited, not refused (issue 14)
+    assert (partial.submission.year, partial.submission.unit_name) == (2021, "某局")
+    assert {d.table for d in partial.deviations if d.kind == "table-missing"} == {"t2", "t3", "t4"}

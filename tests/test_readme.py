@@ -32,6 +32,10 @@ def test_the_main_job_builds_the_sample(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     args = [str(out) if a == "out" else a for a in args[1:]]
     assert main(args) == 0, capsys.readouterr().err
-    built = sorted(p.suffix for p in out.iterdir())
-    assert built == [".docx", ".html", ".md"]
+    from nianbao.report.pdf import find_soffice
+
+    built = sorted(p.name.removeprefix("张巷镇人民政府2021年政府信息公开工作年度报告") for p in out.iterdir())
+    expected = [".docx", ".html", ".md"] + ([".pdf"] if find_soffice() else [])  # PDF where LibreOffice is
+    expected += ["一图读懂.pdf", "一图读懂.png", "一图读懂.svg"]
+    assert built == sorted(expected)
     assert all(p.name.startswith("张巷镇人民政府2021年政府信息公开工作年度报告") for p in out.iterdir())

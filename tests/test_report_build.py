@@ -59,16 +59,22 @@ def _squash(text: str) -> str:
 
 def test_the_sample_workbook_is_valid_and_builds_every_default_output(tmp_path):
     assert check_file(SAMPLE).valid
+    from nianbao.report.pdf import find_soffice
+
     result = build(SAMPLE, tmp_path)
     assert not result.refused and not result.draft and result.title == TITLE
-    assert {k: v.name for k, v in result.outputs.items()} == {
-        "docx": f"{TITLE}.docx", "html": f"{TITLE}.html", "md": f"{TITLE}.md"}
+    expected = {"docx": f"{TITLE}.docx", "html": f"{TITLE}.html", "md": f"{TITLE}.md",
+                "graphic.svg": f"{TITLE}一图读懂.svg", "graphic.png": f"{TITLE}一图读懂.png",
+                "graphic.pdf": f"{TITLE}一图读懂.pdf"}
+    if find_soffice():  # PDF by default where LibreOffice is installed
+        expected["pdf"] = f"{TITLE}.pdf"
+    assert {k: v.name for k, v in result.outputs.items()} == expected
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(v.name for v in result.outputs.values())
 
 
 def test_the_seed_reports_numbers_and_narrative_appear_in_the_sample_outputs(tmp_path):
     seed = (require_shared() / "seed" / "zhangxiang-2021-published.txt").read_text(encoding="utf-8")
-    result = build(SAMPLE, tmp_path)
+    result = build(SAMPLE, tmp_path, "docx,html,md")
     docx = _squash(_text_of_docx(result.outputs["docx"]))
     html = _squash(result.outputs["html"].read_text(encoding="utf-8"))
     md = _squash(result.outputs["md"].read_text(encoding="utf-8"))

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from nianbao.report.docx import write_docx
@@ -104,9 +105,28 @@ def test_page_is_a4_with_official_margins_and_page_number_field(built):
     mm = [round(x.mm, 1) for x in (s.page_width, s.page_height, s.top_margin, s.bottom_margin, s.left_margin,
                                    s.right_margin)]
     assert mm == [210, 297, 37, 35, 28, 26]
-    footer = s.footer.paragraphs[0]
-    instr = "".join(i.text for i in footer._p.iter(qn("w:instrText")))
-    assert instr.strip() == "PAGE" and footer.text.startswith("— ") and footer.text.endswith(" —")
+    assert document.settings.odd_and_even_pages_header_footer
+    for footer, align in ((s.footer, WD_ALIGN_PARAGRAPH.RIGHT), (s.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+        p = footer.paragraphs[0]
+        instr = "".join(i.text for i in p._p.iter(qn("w:instrText")))
+        assert instr.strip() == "PAGE" and p.text.startswith("— ") and p.text.endswith(" —")
+        assert p.alignment == align  # GB/T 9704: odd pages right, even pages left
+        assert all(r.font.size == Pt(14) for r in p.runs)  # 4号
+        assert {r._r.rPr.rFonts.get(qn("w:eastAsia")) for r in p.runs} == {"宋体"}
+    assert s.footer.paragraphs[0].paragraph_format.right_indent == Pt(14)  # one character in
+    assert s.even_page_footer.paragraphs[0].paragraph_format.left_indent == Pt(14)
+
+
+def test_a_paragraph_holding_a_url_is_not_justified(sub, tmp_path):
+    unit = {**sub.unit, "url": "丰城市人民政府门户网站（网址：http://www.jxfc.gov.cn/xxgk-show-123660.html）"}
+    doc = build_document(Submission(format=sub.format, year=sub.year, unit=unit, values=sub.values,
+                                    narratives=sub.narratives))
+    write_docx(doc, tmp_path / "r.docx")
+    document = Document(str(tmp_path / "r.docx"))
+    body = document.paragraphs[1]  # the introduction names the website
+    assert "http://" in body.text and body.alignment == WD_ALIGN_PARAGRAPH.LEFT
+    plain = next(p for p in document.paragraphs[2:] if p.style.name == "Normal" and "正文第一段" in p.text)
+    assert plain.alignment is None  # the style's justification
 
 
 def test_fonts_are_set_for_east_asian_text(built):

@@ -17,12 +17,16 @@ from nianbao.template import (
     INSTRUCTIONS_SHEET,
     META_SHEET,
     NARRATIVE_SHEET,
+    MIN_PRINT_SCALE,
     make_template,
+    one_page_scale,
 )
 
-UNIT = {"name": "张巷镇人民政府", "code": "360981101", "contact": "李明", "phone": "0795-6532011"}
+from nianbao.findings import AFTER_SENDING, after_sending_sentence
 from nianbao.livechecks import COMMON_FUNCTIONS as ALLOWED_FUNCTIONS
 from nianbao.livechecks import PENDING_TEXT
+
+UNIT = {"name": "张巷镇人民政府", "code": "360981101", "contact": "李明", "phone": "0795-6532011"}
 
 
 @pytest.fixture(scope="module", params=[("gov-info-disclosure-2021", 2021), ("gov-info-disclosure-2019", 2020)],
@@ -193,8 +197,10 @@ def test_print_setup_and_layout(generated):
     assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
     # Fit to one page wide (fitToWidth=1 is OOXML's default, so it is omitted), any number tall.
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
-    assert ws.page_setup.fitToHeight == 0
-    assert ws.print_title_rows == "$3:$5"
+    # 表三 fits one landscape page at a legible scale; were it split, pages repeat headers and labels.
+    assert (ws.page_setup.fitToHeight or 1) == (1 if one_page_scale(table_layout(fmt.tables["t3"]), True) >= MIN_PRINT_SCALE
+                                         else 0)
+    assert ws.print_title_rows == "$3:$5" and ws.print_title_cols == "$A:$C"
     assert ws.freeze_panes == "D6"
     assert ws.column_dimensions["C"].width >= 30
     # Long labels get rows tall enough for their wrapped text.
@@ -236,3 +242,57 @@ def test_template_without_previous_omits_cross_year_checks(generated):
     _, _, wb, _ = generated
     keys = {c.value for c in wb[CHECK_SHEET]["G"][3:]}
     assert "CARRY-OVER" not in keys and "VALID-DOCS" not in keys and "T3-BALANCE" in keys
+
+
+def _check_rows(ws):
+    return [r for r in range(4, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, int)]
+
+
+def test_check_sheet_speaks_chinese_and_links_to_the_cells(generated):
+    fmt, result, wb, _ = generated
+    ws = wb[CHECK_SHEET]
+    sub = read_submission(result.path)
+    rows = _check_rows(ws)
+    codes = {r.rule_id for r in fmt.rules}
+    assert len([r for r in rows if ws.cell(r, 7).value in codes]) == result.checks
+    by_key = {sub.locations[f"check.{r.key}"].cell: r for r in fmt.rules if f"check.{r.key}" in sub.locations}
+    for r in rows:
+        description, where = ws.cell(r, 2).value, ws.cell(r, 3)
+        assert re.search(r"[\u4e00-\u9fff]", description) and not re.search(r"[A-Za-z]{2,}", description), description
+        assert re.search(r"[\u4e00-\u9fff]", where.value), where.value
+        # Every row links to a cell that exists: a rule's row to its first cell.
+        link = where.hyperlink.location
+        sheet, cell = link.rsplit("!", 1)
+        sheet = sheet.strip("'")
+        assert sheet in wb.sheetnames and re.fullmatch(r"[A-Z]+[0-9]+", cell), link
+        rule = by_key.get(f"D{r}")
+        if rule is not None:
+            loc = sub.locations[rule.cells[0]]
+            assert (sheet, cell) == (loc.sheet, loc.cell), (rule.key, link)
+    # The rule code stays, in a narrow column for the coordinator.
+    assert ws.column_dimensions["G"].width <= 13 and ws.column_dimensions["B"].width >= 40
+    # One page wide: the helper columns are hidden and outside the print area.
+    assert ws.print_area and "$A$1:$G$" in ws.print_area
+    helper = ws.column_dimensions["H"]
+    assert helper.hidden and helper.max >= 10  # H:J, one column group
+
+
+def test_instructions_list_what_is_checked_after_sending(generated):
+    fmt, _, wb, _ = generated
+    texts = [c.value for row in wb[INSTRUCTIONS_SHEET].iter_rows() for c in row if isinstance(c.value, str)]
+    assert after_sending_sentence() in texts
+    assert all(topic in after_sending_sentence() for topic in AFTER_SENDING.values())
+    assert not any("nianbao" in t.lower() for t in texts if not t.startswith("="))
+    assert sum(t.startswith("必填。") for t in texts) == sum(1 for f in fmt.unit_fields if f.input and f.required)
+
+
+def test_formulas_fit_every_office_suite(generated):
+    """Excel's limits: 8,192 characters per formula, 255 arguments per function."""
+    _, _, wb, _ = generated
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    assert len(c.value) < 8192, (ws.title, c.coordinate)
+                    for args in re.findall(r"COUNT\(([^()]*)\)", c.value):
+                        assert args.count(",") < 255, (ws.title, c.coordinate)

@@ -88,10 +88,12 @@ def test_libreoffice_check_results_equal_python(tmp_path):
             ours = check(rule, values)
             assert lo_text == ours.text, (dst.name, rule.key, lo_text, ours)
             assert Decimal(repr(lo_diff)).quantize(Decimal("0.0001")) == ours.diff, (dst.name, rule.key)
-            failed += not ours.ok
+            failed += not ours.ok and rule.severity == "error"
+        # Numbers only: 正文 and the unit details are still to be written, so it never passes.
         status = book[INSTRUCTIONS_SHEET]["B3"].value
-        assert status == (f"全部 {len(rules)} 项检查通过" if failed == 0
-                          else f"有 {failed} 项检查未通过，请查看“{CHECK_SHEET}”工作表"), (dst.name, status)
+        assert status.startswith("尚未通过") and "正文 还有" in status, (dst.name, status)
+        assert ("项勾稽关系未通过" in status) == (failed > 0), (dst.name, status)
+        assert CHECK_SHEET in book.sheetnames
         failing_fills += failed > 0
     # The random plan must exercise both outcomes in numbers.
     assert 5 <= failing_fills <= len(plans) - 20, failing_fills

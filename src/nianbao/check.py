@@ -41,7 +41,7 @@ TOWN_REGULATIONS = register("TOWN-REGULATIONS", "warning", "乡镇、街道填�
 PREVIOUS_MISMATCH = register("PREVIOUS-MISMATCH", "warning", "--previous 指定的上年文件不是同一单位的上一年度报告", after="last_year")
 for _code, _text in FILE_CODES.items():
     register(_code, "error", f"文件无法读取：{_text}", after="file")
-NOT_TEMPLATE = register("NOT-TEMPLATE", "error", "文件不是 nianbao 下发的年报模板", after="file")
+NOT_TEMPLATE = register("NOT-TEMPLATE", "error", "文件不是下发的年报模板", after="file")
 TOO_MANY_CELLS = register("FILE-TOO-MANY-CELLS", "error", "文件中的单元格数据过多，不像年报模板", after="file")
 
 #: Units at town level (乡镇、街道) by their name; "城乡建设局" does not end like this.

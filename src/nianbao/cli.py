@@ -13,11 +13,14 @@ from typing import Annotated, Optional
 import typer
 from typer import _click as click  # typer vendors click; its exceptions live here
 
+from nianbao.cli_text import four_digit_year
 from nianbao.errors import NianbaoError, log_unexpected, resource_message
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,  # help and errors are nianbao's own (cli_text), plain and never cut
+    pretty_exceptions_enable=False,
     help="nianbao：政府信息公开工作年度报告的模板、校验、成稿与汇总。",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -33,7 +36,7 @@ def fail(message: str) -> None:
 
 @app.command("formats")
 def formats_command(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
-    """列出可用的报告格式及其适用年度。
+    """列出可用的报告格式及其适用年度；格式名可用于 template 的 --format。
 
     示例：nianbao formats
     """
@@ -48,20 +51,22 @@ def formats_command(as_json: Annotated[bool, typer.Option("--json", help="输出
     if as_json:
         typer.echo(json.dumps({"formats": rows}, ensure_ascii=False, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    # One block per format, the key on its own line: it is what --format takes, so it is never cut.
+    from nianbao.cli_text import terminal_width, wrap
 
-    table = Table("格式", "依据", "适用年度", "模板版本", "填报单元格", "规则")
     for r in rows:
-        years = f"{r['first_year']}–{r['last_year'] or ''}"
-        table.add_row(r["key"], r["basis"], years, r["template_version"], str(r["input_cells"]), str(r["rules"]))
-    Console().print(table)
+        years = f"{r['first_year']}–{r['last_year']} 年度" if r["last_year"] else f"{r['first_year']} 年度起"
+        typer.echo(f"{r['key']}（{years}）")
+        about = (f"{r['title']}，依据 {r['basis']}；模板版本 {r['template_version']}，"
+                 f"{r['input_cells']} 个填报单元格，{r['rules']} 条规则")
+        for line in wrap(about, terminal_width(), 2, 2):
+            typer.echo("  " + line)
 
 
 @app.command("template")
 def template_command(
     unit: Annotated[str, typer.Option("--unit", help="单位名称，例如：张巷镇人民政府")],
-    year: Annotated[int, typer.Option("--year", help="报告年度，例如：2025")],
+    year: Annotated[int, typer.Option("--year", help="报告年度（四位数字），例如：2025", callback=four_digit_year)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出的 .xlsx 文件")],
     code: Annotated[str, typer.Option("--code", help="单位编码")] = "",
     contact: Annotated[str, typer.Option("--contact", help="联系人")] = "",
@@ -109,18 +114,61 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command asked for: typer inspects the signature of every command
+    it builds, which was a third of the time of `nianbao --help`. The overview (no command)
+    gets stand-ins carrying only each command's name and docstring; an unknown name gets the
+    whole app, so the error can suggest the nearest command."""
+    import copy
+
+    from typer.models import CommandInfo
+
+    name = next((a for a in args if not a.startswith("-")), None)
+    names = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    if name is not None and name not in names:
+        return app
+    pruned = copy.copy(app)
+    if name is not None:
+        # A hidden second command keeps the app a group (typer runs a lone command as the app itself).
+        pruned.registered_commands = [c for c in app.registered_commands if c.name == name] + [
+            CommandInfo(name="-", callback=_stand_in(""), hidden=True)]
+        pruned.registered_groups = [g for g in app.registered_groups if g.name == name]
+        return pruned
+    stand_ins = [(c.name, c.callback.__doc__ if c.callback else "", c.hidden) for c in app.registered_commands]
+    stand_ins += [(g.name, g.typer_instance.info.help, False) for g in app.registered_groups]
+    pruned.registered_commands = [CommandInfo(name=n, callback=_stand_in(doc), hidden=bool(hidden))
+                                  for n, doc, hidden in stand_ins]
+    pruned.registered_groups = []
+    return pruned
+
+
+def _stand_in(doc: object):
+    def command() -> None:
+        pass
+
+    command.__doc__ = doc if isinstance(doc, str) else ""
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns every known error into one Chinese line and an exit code."""
+    from nianbao.cli_text import localize, usage_message
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(_app_for(args))
+    localize(command)
     try:
         # Without standalone mode click returns the code of a typer.Exit instead of exiting.
-        result = app(args=argv, standalone_mode=False, prog_name="nianbao")
+        result = command.main(args=args, standalone_mode=False, prog_name="nianbao")
     except NianbaoError as err:
         typer.echo(f"错误：{err}", err=True)
         return EXIT_USAGE
-    except click.exceptions.NoArgsIsHelpError:
+    except click.exceptions.NoArgsIsHelpError as err:
+        typer.echo(err.ctx.get_help(), err=True)  # `nianbao` alone, or a group without its command
         return EXIT_USAGE
     except click.exceptions.UsageError as err:
-        typer.echo(f"参数错误：{err.format_message()}（用 --help 查看用法）", err=True)
+        where = err.ctx.command_path if err.ctx is not None else "nianbao"
+        typer.echo(f"参数错误：{usage_message(err, args)}（用 {where} --help 查看用法）", err=True)
         return EXIT_USAGE
     except typer.Abort:
         typer.echo("已取消", err=True)

@@ -20,6 +20,7 @@ from nianbao.livechecks import TEXT, result_formula, sheet_state
 from nianbao.numbers import parse_number
 from nianbao.read.reader import BY_COORDS, MOVED, Reading, normalise_label
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, fmt as fmt_number, to_excel
+from nianbao.safetext import quote
 from nianbao.submission import Submission
 from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
 
@@ -133,16 +134,16 @@ def _sheets(reading: Reading, findings: list[Finding]) -> dict[str, str]:
             new = moved_to.pop()
             renamed[sheet] = new
             findings.append(Finding(SHEET_RENAMED, "warning",
-                                    f"工作表“{sheet}”被改名为“{new}”。已按单元格名称读取数据；请使用下发的模板，"
+                                    f"工作表“{quote(sheet)}”被改名为“{quote(new)}”。已按单元格名称读取数据；请使用下发的模板，"
                                     f"不要重命名工作表。", sheet=new, value=new, expected=sheet))
         else:
             findings.append(Finding(SHEET_MISSING, "error",
-                                    f"工作表“{sheet}”不见了（被删除），其中的内容无法核对。请在下发的模板中完整填写后"
+                                    f"工作表“{quote(sheet)}”不见了（被删除），其中的内容无法核对。请在下发的模板中完整填写后"
                                     f"重新报送。", sheet=sheet, expected=sheet))
     for sheet in added:
         if sheet not in renamed.values():
             findings.append(Finding(SHEET_ADDED, "warning",
-                                    f"工作簿中多了工作表“{sheet}”，其中的内容不会被读取。如有需要说明的内容，请写在"
+                                    f"工作簿中多了工作表“{quote(sheet)}”，其中的内容不会被读取。如有需要说明的内容，请写在"
                                     f"“{NARRATIVE_SHEET}”工作表中。", sheet=sheet, value=sheet))
     return renamed
 
@@ -160,7 +161,7 @@ def _protection(reading: Reading, findings: list[Finding], renamed: dict[str, st
             continue
         if not book.sheets[name].protected:
             findings.append(Finding(UNPROTECTED, "warning",
-                                    f"工作表“{name}”的保护被取消了。请不要取消保护、插入或删除行列；数据已按单元格名称"
+                                    f"工作表“{quote(name)}”的保护被取消了。请不要取消保护、插入或删除行列；数据已按单元格名称"
                                     f"读取，请重点核对本表。", sheet=name))
     if not book.structure_locked:
         findings.append(Finding(STRUCTURE_UNLOCKED, "warning",
@@ -182,12 +183,12 @@ def _locations(reading: Reading, findings: list[Finding], renamed: dict[str, str
             by_coords[place.sheet].append(place.cell)
     for sheet, cells in moved.items():
         findings.append(Finding(CELL_MOVED, "warning",
-                                f"工作表“{sheet}”中有 {len(cells)} 个单元格的位置与模板不同（插入或删除了行列），"
+                                f"工作表“{quote(sheet)}”中有 {len(cells)} 个单元格的位置与模板不同（插入或删除了行列），"
                                 f"例如 {'、'.join(cells[:3])}。数据已按单元格名称读取；请不要插入或删除行列。",
                                 sheet=sheet, cell=cells[0], cells=tuple(cells)))
     for sheet, cells in by_coords.items():
         findings.append(Finding(NAME_MISSING, "warning",
-                                f"工作表“{sheet}”中有 {len(cells)} 个单元格的名称丢失（例如 {'、'.join(cells[:3])}），"
+                                f"工作表“{quote(sheet)}”中有 {len(cells)} 个单元格的名称丢失（例如 {'、'.join(cells[:3])}），"
                                 f"已按模板中的位置读取并核对了标签。", sheet=sheet, cell=cells[0], cells=tuple(cells)))
     gone_sheets = {s for s in expected_sheets(reading.format) if s not in reading.book.sheets
                    and s not in renamed}
@@ -197,7 +198,7 @@ def _locations(reading: Reading, findings: list[Finding], renamed: dict[str, str
             lost[entry.sheet].append(entry.cell)
     for sheet, cells in lost.items():
         findings.append(Finding(CELL_NOT_FOUND, "error",
-                                f"工作表“{sheet}”中有 {len(cells)} 个填报单元格找不到了（名称丢失，原位置 "
+                                f"工作表“{quote(sheet)}”中有 {len(cells)} 个填报单元格找不到了（名称丢失，原位置 "
                                 f"{'、'.join(cells[:3])} 旁的标签也对不上），这些内容无法读取。请在下发的模板中"
                                 f"重新填写。", sheet=sheet, cell=cells[0], cells=tuple(cells)))
 
@@ -216,14 +217,14 @@ def _formulas(reading: Reading, findings: list[Finding]) -> None:
                      row=cell.row.display, column=cell.column.label)
         label = f"{fmt.tables[cell.table].short}“{cell.row.display}”行“{cell.column.label}”"
         if not isinstance(raw, str) or not raw.startswith("="):
-            shown = "空白" if raw is None else f"“{raw}”"
+            shown = "空白" if raw is None else f"“{quote(raw)}”"
             findings.append(Finding(FORMULA_REPLACED, "warning",
                                     f"{label}（{loc.sheet}!{loc.cell}）应由公式自动计算，但被直接填成了 {shown}。"
                                     f"核对时按填写的值计算；请使用下发的模板，不要覆盖灰色的合计单元格。",
                                     value=None if raw is None else str(raw), **where))
         elif not formula_intact(sub, cell_id):
             findings.append(Finding(FORMULA_CHANGED, "warning",
-                                    f"{label}（{loc.sheet}!{loc.cell}）的公式被改成了“{raw}”。核对时按其保存的结果"
+                                    f"{label}（{loc.sheet}!{loc.cell}）的公式被改成了“{quote(raw)}”。核对时按其保存的结果"
                                     f"计算；请使用下发的模板，不要修改公式。", value=str(raw), **where))
     for rule in fmt.rules:
         ident = f"check.{rule.key}"
@@ -233,7 +234,7 @@ def _formulas(reading: Reading, findings: list[Finding]) -> None:
         raw = reading.book.value(loc.sheet, loc.cell)
         if not (isinstance(raw, str) and raw.startswith("=")):
             findings.append(Finding(FORMULA_REPLACED, "warning",
-                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被覆盖成了“{raw if raw is not None else ''}”，"
+                                    f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被覆盖成了“{quote(raw if raw is not None else '')}”，"
                                     f"它不再反映填写的数字。核对时已按填写的数字重新计算全部规则。", sheet=loc.sheet, cell=loc.cell,
                                     name=loc.name, value=None if raw is None else str(raw)))
         elif _norm_formula(raw) not in expected_formulas(fmt).checks[rule.key]:
@@ -257,7 +258,7 @@ def _validations(reading: Reading, findings: list[Finding]) -> None:
         missing = [c for c in cells if not _validated(book.sheets[sheet], c)]
         if missing:
             findings.append(Finding(VALIDATION_MISSING, "warning",
-                                    f"工作表“{sheet}”中有 {len(missing)} 个填报单元格的数据有效性不见了（通常是从别处粘贴"
+                                    f"工作表“{quote(sheet)}”中有 {len(missing)} 个填报单元格的数据有效性不见了（通常是从别处粘贴"
                                     f"覆盖造成的），例如 {'、'.join(missing[:3])}。填写时不再提示错误输入，请重点核对这些"
                                     f"单元格；粘贴时请使用“选择性粘贴 › 数值”。", sheet=sheet, cell=missing[0],
                                     cells=tuple(missing)))
@@ -294,7 +295,7 @@ def _versions(reading: Reading, findings: list[Finding]) -> None:
     for prop, key, what in pairs:
         if prop in props and key in info and normalise_label(props[prop]) != normalise_label(info[key]):
             findings.append(Finding(META_MISMATCH, "warning",
-                                    f"文件属性中的{what}“{props[prop]}”与模板内记录的“{info[key]}”不一致，可能是拿别的"
+                                    f"文件属性中的{what}“{quote(props[prop])}”与模板内记录的“{quote(info[key])}”不一致，可能是拿别的"
                                     f"单位或别的年度的文件改的。核对按模板内记录进行，请确认报送单位和年度。",
                                     value=props[prop], expected=info[key]))
 
@@ -332,7 +333,7 @@ def _recalculation(reading: Reading, findings: list[Finding]) -> None:
             continue
         ours = check(rule, values).text
         if cached != ours:
-            stale.append(f"{loc.sheet}!{loc.cell}（显示“{cached}”，实际应为“{ours}”）")
+            stale.append(f"{loc.sheet}!{loc.cell}（显示“{quote(cached)}”，实际应为“{ours}”）")
     if stale:
         findings.append(Finding(NOT_RECALCULATED, "warning",
                                 f"{_RECALC_ADVICE}，共 {len(stale)} 处，例如 {'；'.join(stale[:3])}。核对时已按填写的"

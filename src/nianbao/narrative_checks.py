@@ -17,6 +17,7 @@ from decimal import Decimal
 from nianbao.findings import Finding, register
 from nianbao.format.model import Format, Narrative
 from nianbao.rules import fmt as fmt_number
+from nianbao.safetext import char_name, hidden_chars, quote
 from nianbao.submission import Submission
 
 REQUIRED = register("REQUIRED", "error", "必填的正文部分或单位信息是空的", live=True)
@@ -26,6 +27,11 @@ NARRATIVE_NUMBERS = register("NARRATIVE-NUMBERS", "warning", "正文中写的数
 SAME_AS_LAST_YEAR = register("SAME-AS-LAST-YEAR", "warning", "正文与上年报告几乎相同（内容雷同）", after="content")
 NARRATIVE_CASES = register("NARRATIVE-CASES", "warning", "正文对行政复议、行政诉讼的表述与表四不符（如“均获维持”而表中有纠正或尚未审结）", after="narrative")
 COVER_LETTER = register("COVER-LETTER", "warning", "正文像给上级的报送函（“予以上报”“特此报告”“请审阅”），不是年度报告本身", after="content")
+TOO_LONG = register("NARRATIVE-TOO-LONG", "error", "正文一部分超过 Excel 单元格的 32767 字上限", after="content")
+HIDDEN_CHARS = register("TEXT-HIDDEN-CHARS", "error", "正文或单位信息中有控制字符或改变文字方向的字符（显示的内容与实际不同）", after="content")
+INVISIBLE_CHARS = register("TEXT-INVISIBLE-CHARS", "warning", "正文或单位信息中有看不见的零宽字符（多为网页或 Word 粘贴带入）", after="content")
+#: Excel's limit on the characters in one cell.
+CELL_LIMIT = 32767
 
 #: Ratio (difflib) from which a part counts as (nearly) identical to last year's.
 SAME_RATIO = 0.9
@@ -102,6 +108,7 @@ def check_narratives(sub: Submission, values: dict[str, Decimal | None],
     """Every narrative and unit-detail finding of one submission."""
     findings: list[Finding] = []
     findings += _required(sub)
+    findings += _lengths_and_hidden(sub)
     findings += _placeholders(sub)
     findings += _years(sub)
     findings += _numbers(sub, values)
@@ -109,6 +116,32 @@ def check_narratives(sub: Submission, values: dict[str, Decimal | None],
     findings += _cover_letter(sub)
     if previous is not None:
         findings += _same_as_last_year(sub, previous)
+    return findings
+
+
+def _lengths_and_hidden(sub: Submission) -> list[Finding]:
+    """Parts longer than a cell can hold; bidi/control characters (what is shown differs from
+    what is written: U+202E shows “01” for “10”) and zero-width characters, in texts and unit details."""
+    findings: list[Finding] = []
+    texts = [(f"正文“{_title(sub, n)}”", sub.narratives.get(n.id) or "", _where(sub, n)) for n in sub.format.narratives]
+    for fld in sub.format.unit_fields:
+        loc = sub.locations.get(f"unit.{fld.id}")
+        where = dict(sheet=loc.sheet, cell=loc.cell, name=loc.name, row=fld.label) if loc else dict(row=fld.label)
+        texts.append((f"单位信息“{fld.label}”", sub.unit.get(fld.id) or "", where))
+    for label, text, where in texts:
+        if len(text) > CELL_LIMIT and label.startswith("正文"):
+            findings.append(Finding(TOO_LONG, "error", f"{label}有 {len(text)} 字，超过了 Excel 单元格 {CELL_LIMIT} 字的"
+                                    "上限（超出的部分在 Excel 中会丢失）。请精简，或把正文另写在 Word 文件中。",
+                                    value=str(len(text)), expected=str(CELL_LIMIT), **where))
+        dangerous, invisible = hidden_chars(text)
+        for found, code, severity, advice in (
+                (dangerous, HIDDEN_CHARS, "error", "这类字符会让显示的内容与实际不同（如把“10”显示成“01”），请删除后重新输入这段文字"),
+                (invisible, INVISIBLE_CHARS, "warning", "多为从网页或 Word 粘贴带入，发布前会被去掉；请删除")):
+            if found:
+                pos, char = found[0]
+                findings.append(Finding(code, severity, f"{label}中有 {len(found)} 个看不见的字符，例如第 {pos + 1} 个字处的 "
+                                        f"{char_name(char)}（“{quote(text[max(0, pos - 8):pos + 8], 20)}”）。{advice}。",
+                                        value=char_name(char), **where))
     return findings
 
 
@@ -164,7 +197,7 @@ def _placeholders(sub: Submission) -> list[Finding]:
     findings = []
     for narrative, text, match in _first_matches(sub, _PLACEHOLDER):
         findings.append(Finding(PLACEHOLDERS, "error",
-                                f"正文“{_title(sub, narrative)}”中留有模板占位符“{match.group(0)}”"
+                                f"正文“{_title(sub, narrative)}”中留有模板占位符“{quote(match.group(0))}”"
                                 f"（…{_context(text, match.start(), match.end())}…）。请替换为实际内容。",
                                 value=match.group(0), **_where(sub, narrative)))
     for fld in sub.format.unit_fields:
@@ -173,13 +206,13 @@ def _placeholders(sub: Submission) -> list[Finding]:
         loc = sub.locations.get(f"unit.{fld.id}")
         if match and loc is not None:
             findings.append(Finding(PLACEHOLDERS, "error",
-                                    f"单位信息“{fld.label}”中留有模板占位符“{match.group(0)}”。请填写实际内容。",
+                                    f"单位信息“{fld.label}”中留有模板占位符“{quote(match.group(0))}”。请填写实际内容。",
                                     sheet=loc.sheet, cell=loc.cell, name=loc.name, row=fld.label, value=text))
     return findings
 
 
 def _context(text: str, start: int, end: int, width: int = 12) -> str:
-    return text[max(0, start - width): end + width].replace("\n", " ")
+    return quote(text[max(0, start - width): end + width].replace("\n", " "), 2 * width + 16)
 
 
 def _years(sub: Submission) -> list[Finding]:
@@ -237,11 +270,11 @@ def _numbers(sub: Submission, values: dict[str, Decimal | None]) -> list[Finding
                 label = "与".join(f"“{fmt.cells[c].row.display}·{fmt.cells[c].column.label}”" for c in cells)
                 advice = f"{phrase.what}应计入“{cell.row.display}”一行。" if phrase.at_most else ""
                 findings.append(Finding(NARRATIVE_NUMBERS, "warning",
-                                        f"正文“{_title(sub, narrative)}”中“{sentence}”写的是 {stated} 件，但{table.short}"
+                                        f"正文“{_title(sub, narrative)}”中“{sentence}”写的是 {fmt_number(stated)} 件，但{table.short}"
                                         f"{label}（{place}）{'只有' if phrase.at_most else '为'} {fmt_number(table_value)}。"
                                         f"{advice}请核对正文或表格。",
                                         **_where(sub, narrative) | {"table": table.heading},
-                                        value=str(stated), expected=fmt_number(table_value),
+                                        value=fmt_number(stated), expected=fmt_number(table_value),
                                         cells=tuple(sub.locations[c].cell for c in cells if c in sub.locations)
                                         if loc else ()))
     return findings
@@ -278,7 +311,7 @@ def _case_label(fmt: Format, cell_id: str) -> str:
 
 def _cover_letter(sub: Submission) -> list[Finding]:
     return [Finding(COVER_LETTER, "warning",
-                    f"正文“{_title(sub, narrative)}”中有“{match.group(0)}”（…{_context(text, match.start(), match.end())}…），"
+                    f"正文“{_title(sub, narrative)}”中有“{quote(match.group(0))}”（…{_context(text, match.start(), match.end())}…），"
                     f"像是给上级的报送函。公开的应是年度报告本身，请删去报送用语。",
                     value=match.group(0), **_where(sub, narrative))
             for narrative, text, match in _first_matches(sub, _COVER_LETTER, normalise=True)]
@@ -288,7 +321,7 @@ def _sentence(text: str, start: int, end: int) -> str:
     left = max(text.rfind(p, 0, start) for p in "。；;\n!?！？")
     rights = [i for i in (text.find(p, end) for p in "。；;\n!?！？") if i != -1]
     sentence = text[left + 1: min(rights) if rights else len(text)].strip()
-    return sentence if len(sentence) <= 60 else text[start:end]
+    return sentence if len(sentence) <= 60 else quote(text[start:end], 60)
 
 
 def _same_as_last_year(sub: Submission, previous: Submission) -> list[Finding]:

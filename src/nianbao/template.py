@@ -229,11 +229,17 @@ class TemplateWriter:
             else:
                 _put(ws, box, box.text, st.for_role(box.role))
         self._wrong_input_formats(ws, layout)
-        ws.set_landscape() if layout.ncols > 5 else ws.set_portrait()
+        landscape = layout.ncols > 5
+        ws.set_landscape() if landscape else ws.set_portrait()
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
+        # A whole table on one A4 page when it stays legible; else whole-width pages that repeat
+        # the header rows and the row labels, so no page holds rows without their labels.
+        ws.fit_to_pages(1, 1 if one_page_scale(layout, landscape) >= MIN_PRINT_SCALE else 0)
         ws.center_horizontally()
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.print_area(0, 0, layout.nrows - 1, layout.ncols - 1)
+        if table.label_levels:
+            ws.repeat_columns(0, table.label_levels - 1)
         if layout.header_rows:
             ws.repeat_rows(*layout.header_rows)
             ws.freeze_panes(layout.header_rows[1] + 1, table.label_levels)
@@ -281,8 +287,11 @@ class TemplateWriter:
             ws.write(2, col, text, st.header)
         row = 3
         for part in self.fmt.parts:
-            for narrative in part.narratives:
+            if len(part.narratives) > 1:  # one part, one merged label beside its paragraphs
+                ws.merge_range(row, 0, row + len(part.narratives) - 1, 0, part.heading, st.label)
+            elif part.narratives:
                 ws.write(row, 0, part.heading, st.label)
+            for narrative in part.narratives:
                 ws.write(row, 1, narrative.title, st.label)
                 ws.write_blank(row, 2, None, st.text_input)
                 ws.write(row, 3, narrative.guidance, st.guidance)
@@ -466,7 +475,7 @@ class TemplateWriter:
         group = _LiveGroup(UNIT_GROUP, "填报说明 单位信息", col, False,
                            [(f"unit.{f.id}", text_state_formula(f.name), text_state(self.details.get(f.id)))
                             for f in fields],
-                           self.locations.get(f"unit.{fields[0].id}") if fields else None)
+                           (INSTRUCTIONS_SHEET, self._unit_row(fields[0]), 1) if fields else None)
         n_blank = sum(1 for _, _, s in group.cells if s == BLANK)
         group.items = [_LiveItem(BLANK, "单位信息：必填项还没有填（" + "、".join(f.label for f in fields) + "）",
                                  "REQUIRED", n_blank, n_blank)]
@@ -514,24 +523,30 @@ class TemplateWriter:
             ws.merge_range(row, 1, row, 2, text, st.label)
             ws.set_row(row, text_lines(text, 46 + 56) * 15.0 + 6)
         row += 2
+        assert row + 1 == self._unit_row(self.fmt.unit_fields[0])
         for col, text in enumerate(("单位信息", "填写内容", "说明")):
             ws.write(row, col, text, st.header)
         for fld in self.fmt.unit_fields:
             row += 1
-            label = fld.label + ("（必填）" if fld.input and fld.required else "")
-            ws.write(row, 0, label, st.label)
+            ws.write(row, 0, fld.label, st.label)  # the reader checks this label: keep it exact
             value = str(self.year) if fld.id == "year" else self.details.get(fld.id, "")
             style = st.text_input if fld.input else st.fixed
             ws.write_string(row, 1, value, style)
             note = fld.guidance or ("由报送系统生成，不能修改" if not fld.input else "")
+            if fld.input and fld.required:
+                note = "必填。" + note
             ws.write(row, 2, note, st.guidance)
-            ws.set_row(row, max(22.0, text_lines(note, 56) * 15.0 + 6, text_lines(label, 18) * 15.0 + 6))
+            ws.set_row(row, max(22.0, text_lines(note, 56) * 15.0 + 6))
             self._define("unit", f"unit.{fld.id}", INSTRUCTIONS_SHEET, row, 1)
         ws.set_paper(9)
         ws.set_portrait()
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         self._protect(ws)
+
+    def _unit_row(self, fld) -> int:
+        """The row of a unit field on 填报说明 (below the status, the instructions and a header)."""
+        return 4 + len(INSTRUCTIONS) + 1 + 3 + self.fmt.unit_fields.index(fld)
 
     def _status(self) -> tuple[str, str, bool]:
         """The status cell: its formula, its value for this workbook's contents, and whether it
@@ -565,9 +580,10 @@ class TemplateWriter:
         blanks = sum(item.count for g in content for item in g.items if item.state == BLANK)
         passed = f"全部通过（共 {self.checks_total} 项检查），可以报送。"
         fresh = "尚未填写：请填写单位信息、“正文”和各表（没有发生的填 0），本页显示“全部通过”后再报送。"
+        carried = len(self.prefilled)  # last year's carry-over typed in for the clerk is not her filling
         if errors == 0:
             cached = passed + (f"另有 {warnings} 项提示，请在“检查”工作表核对。" if warnings else "")
-        elif blanks == inputs:
+        elif blanks + carried >= inputs:
             cached = fresh
         else:
             parts = [f"{before}{count}{after}；" for _, count, before, after in segments if count]
@@ -577,7 +593,7 @@ class TemplateWriter:
         detail = "&".join(f'IF(({excel})>0,"{before}"&({excel})&"{after}；","")'
                           for excel, _, before, after in segments)
         formula = (f'=IF({total}=0,"{passed}"&IF({warned}>0,"另有 "&{warned}&" 项提示，请在“检查”工作表核对。",""),'
-                   f'IF({blank_sum}={inputs},"{fresh}","尚未通过："&{detail}&"请查看“检查”工作表。"))')
+                   f'IF({blank_sum}>={inputs - carried},"{fresh}","尚未通过："&{detail}&"请查看“检查”工作表。"))')
         return formula, cached, errors == 0
 
     # ------------------------------------------------------------------ metadata
@@ -657,6 +673,23 @@ class _LiveGroup:
 class _Live:
     groups: list[_LiveGroup]
     rules: list[RuleState]
+
+
+#: Below this print scale a table is split over pages instead of shrunk onto one.
+MIN_PRINT_SCALE = 0.65
+_A4_POINTS = (595.0, 842.0)  # portrait width, height
+_MARGIN_POINTS = (0.8 * 72, 1.2 * 72 + 30)  # left+right, top+bottom with header and footer
+_POINTS_PER_WIDTH_UNIT = 5.6  # one Excel column-width unit of 宋体 11 pt, with padding
+_DEFAULT_ROW_POINTS = 15.0
+
+
+def one_page_scale(layout: SheetLayout, landscape: bool) -> float:
+    """The print scale at which the whole table fits on one A4 page (1.0: it fits as it is)."""
+    width, height = _A4_POINTS[::-1] if landscape else _A4_POINTS
+    heights = layout.row_heights()
+    table_height = sum(heights.get(r, _DEFAULT_ROW_POINTS) for r in range(layout.nrows))
+    table_width = sum(layout.column_widths()) * _POINTS_PER_WIDTH_UNIT
+    return min(1.0, (width - _MARGIN_POINTS[0]) / table_width, (height - _MARGIN_POINTS[1]) / table_height)
 
 
 def _wrong_words(kinds: set[str]) -> str:

@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from nianbao.cli_text import four_digit_year
+
 campaign_app = typer.Typer(no_args_is_help=True, help="年报收集任务：下发模板、收集、跟踪、反馈、汇总。")
 
 JSON_OPTION = typer.Option("--json", help="输出 JSON")
@@ -25,7 +27,7 @@ def _echo_json(data: object) -> None:
 @campaign_app.command("init")
 def init_command(
     directory: Annotated[Path, typer.Argument(help="新建的任务目录")],
-    year: Annotated[int, typer.Option("--year", help="报告年度，例如：2025")],
+    year: Annotated[int, typer.Option("--year", help="报告年度（四位数字），例如：2025", callback=four_digit_year)],
     units: Annotated[Path, typer.Option("--units", help="单位名单（.xlsx 或 .csv）：单位编码、单位名称、邮箱、联系人、联系电话、上级编码")],
     title: Annotated[str, typer.Option("--title", help="任务名称")] = "",
     deadline: Annotated[Optional[str], typer.Option("--deadline", help="截止日期 YYYY-MM-DD")] = None,
@@ -63,7 +65,10 @@ def collect_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from rich.markup import escape
+
     from nianbao.campaign.collect import collect
+    from nianbao.safetext import terminal
 
     if imap:
         # The same path as `campaign fetch`; folders given beside --imap are collected after it.
@@ -84,13 +89,17 @@ def collect_command(
         task = progress.add_task("", total=None)
 
         def step(outcome) -> None:
-            progress.update(task, advance=1, description=outcome.name[:30])
+            progress.update(task, advance=1, description=escape(terminal(outcome.name[:30])))
 
         report = collect(directory, list(sources), workers, step)
+    if not report.items:
+        typer.echo(f"收件来源中没有任何文件：{'、'.join(str(s) for s in sources)} 是空的，未登记任何报送。"
+                   "请确认单位的附件已保存到这里（或用 --imap 从邮箱收取）。")
+        return
     typer.echo(f"新版本 {report.count('new')} 份，重复 {report.count('duplicate')} 份，已收过 {report.count('skipped')} 份，"
                f"无法识别 {report.count('unidentified')} 份，拒收 {report.count('refused')} 份")
     for item in report.problems:
-        typer.echo(f"  - {item.source} {item.name}：{item.problem}", err=True)
+        typer.echo(terminal(f"  - {item.source} {item.name}：{item.problem}"), err=True)
 
 
 @campaign_app.command("status")

@@ -118,17 +118,23 @@ def render_reports(reports) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from rich.markup import escape
+
     from nianbao.findings import SEVERITY_TEXT, grouped
+    from nianbao.safetext import terminal
+
+    def shown(text: object) -> str:  # file names and user text: escapes shown, never obeyed
+        return escape(terminal(text))
 
     console = Console(highlight=False, soft_wrap=False)
     for report in reports:
         sub = report.submission
-        head = f"[bold]{report.path}[/bold]"
+        head = f"[bold]{shown(report.path)}[/bold]"
         if sub is not None:
-            head += f"  {sub.unit_name} · {sub.year} 年度 · {sub.format.key}"
+            head += f"  {shown(sub.unit_name)} · {sub.year} 年度 · {sub.format.key}"
         console.print(head)
         if report.unreadable:
-            console.print(f"  [red]无法读取[/red]：{report.unreadable}")
+            console.print(f"  [red]无法读取[/red]：{shown(report.unreadable)}")
             continue
         if not report.findings:
             console.print("  [green]没有发现问题[/green]")
@@ -140,7 +146,7 @@ def render_reports(reports) -> None:
         table.add_column("问题", overflow="fold", ratio=1)  # Chinese has no spaces to wrap at
         for f, place, message in grouped(report.findings):
             colour = "red" if f.severity == "error" else "yellow"
-            table.add_row(f"[{colour}]{SEVERITY_TEXT[f.severity]}[/{colour}]", f.code, place, message)
+            table.add_row(f"[{colour}]{SEVERITY_TEXT[f.severity]}[/{colour}]", f.code, shown(place), shown(message))
         console.print(table)
         console.print(f"  {report.errors} 个错误，{report.warnings} 个警告")
     bad = sum(1 for r in reports if r.unreadable)

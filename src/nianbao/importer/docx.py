@@ -23,7 +23,7 @@ def read_docx(path: Path) -> list[Paragraph | RawTable]:
     try:
         document = Document(str(path))
     except Exception as err:  # python-docx raises several types for a damaged package
-        raise InputFileError(path, f"不是可以读取的 Word（.docx）文件（{type(err).__name__}）",
+        raise InputFileError(path, "不是可以读取的 Word（.docx）文件（内容不完整或已损坏），请用 Word 或 WPS 另存为 .docx 后再导入",
                              code="FILE-UNREADABLE") from None
     return parse_docx_body(document.element.body)
 

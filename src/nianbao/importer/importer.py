@@ -1,4 +1,4 @@
-"""Published report (.docx, .html, .txt) → Submission, with what differs from the format.
+"""Published report (.docx, .html/.mhtml, .pdf, .txt) → Submission, with what differs from the format.
 
 ``import_items`` is the pure core (reader items in, result out); ``import_report`` reads a
 file and calls it. The submission is what ``nianbao.check.validate`` checks; places of numbers
@@ -7,6 +7,7 @@ are given as "表三!C12" (row and column of the published table), of narrative 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,9 +28,10 @@ from nianbao.submission import Location, Submission
 FORMAT_ID = "gov-info-disclosure"
 
 # Codes of files that cannot be imported at all (the file-level codes of nianbao.read.package are reused).
-WRONG_TYPE = register("IMPORT-WRONG-TYPE", "error", "文件不是可导入的年度报告（Excel 工作簿、旧版 .doc、PDF）")
-NO_YEAR = register("IMPORT-NO-YEAR", "error", "报告中找不到报告年度（标题中应有年份）")
-NO_TABLES = register("IMPORT-NO-TABLES", "error", "报告中找不到年度报告的统计表")
+WRONG_TYPE = register("IMPORT-WRONG-TYPE", "error", "文件不是可导入的年度报告（Excel 工作簿、旧版 .doc）")
+NO_YEAR = register("IMPORT-NO-YEAR", "error", "报告全文找不到任何年份（标题、统计期限、正文都没有）")
+TRADITIONAL = register("IMPORT-TRADITIONAL", "warning", "报告是繁体字版本（多为镜像网站的转载），已转换为简体后核对")
+PDF_NO_TEXT = register("IMPORT-PDF-NO-TEXT", "error", "PDF 中没有文字层（扫描件或图片），无法读取")
 MAX_BYTES = 50 * 1024 * 1024  # a .docx with scanned pages or photos
 #: A report copied out as text is some 30–100 KB, a saved web page rarely over 1 MB: larger
 #: ones are refused before parsing, which would cost time and memory per line.
@@ -45,7 +47,8 @@ class ImportResult:
     deviations: list[Deviation] = field(default_factory=list)
     structure: Structure | None = None
     matches: dict[str, TableMatch] = field(default_factory=dict)
-    kind: str = ""  # docx | html | text
+    kind: str = ""  # docx | html | pdf | text
+    traditional: bool = False  # the text was in traditional characters and was converted
 
     @property
     def format(self) -> Format:
@@ -73,6 +76,8 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
     if path.stat().st_size > MAX_BYTES:
         raise InputFileError(path, "文件超过 50 MB，不像一份年度报告", code="FILE-TOO-LARGE")
     data = path.read_bytes()
+    if not data.strip():
+        raise InputFileError(path, "文件是空的（0 字节或只有空白），请重新导出或另存后再导入", code="FILE-EMPTY")
     if data[:4] == b"PK\x03\x04":
         if path.suffix.lower() not in (".docx", ".docm", ".zip", ""):
             if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -82,17 +87,31 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
         from nianbao.read.package import check_package
 
         check_package(path, "请用 Word 或 WPS 打开后另存为 .docx 再导入")
+        _refuse_dtd_parts(path)
         return "docx", read_docx(path)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise InputFileError(path, "这是旧版 Word（.doc）文件，请先用 Word 或 WPS 另存为 .docx", code=WRONG_TYPE)
     if data[:5] == b"%PDF-":
-        raise InputFileError(path, "PDF 文件不能直接读取：请复制全文粘贴为 .txt 文件后导入", code=WRONG_TYPE)
-    text = _decode(path, data)
+        from nianbao.importer.pdf import read_pdf
+
+        return "pdf", read_pdf(path)
+    if path.suffix.lower() in (".mhtml", ".mht") or data[:4096].lower().find(b"multipart/related") != -1:
+        _bound(path, len(data), MAX_HTML_BYTES, "网页")
+        from nianbao.importer.html import parse_html
+
+        return "html", parse_html(_mhtml_page(path, data))
+    if path.suffix.lower() in (".html", ".htm", ".shtml", ".xhtml"):
+        text = _decode_html(path, data)
+    else:
+        text = _decode(path, data)
     head = text[:4096].lower()
-    if path.suffix.lower() in (".html", ".htm") or "<table" in text.lower() or head.lstrip().startswith(("<!doctype", "<html")):
+    if path.suffix.lower() in (".html", ".htm", ".shtml", ".xhtml") or "<table" in text.lower() or head.lstrip().startswith(("<!doctype", "<html")):
         from nianbao.importer.html import parse_html
 
         _bound(path, len(data), MAX_HTML_BYTES, "网页")
+        if _HTML_DTD.search(text):
+            raise InputFileError(path, "网页中含有实体声明（DOCTYPE 内的 <!ENTITY>），正常的网页不会有，疑似恶意构造，"
+                                       "已拒绝读取：请从网站重新保存网页，或复制全文粘贴为 .txt 后导入", code="FILE-XML-UNSAFE")
         return "html", parse_html(text)
     from nianbao.importer.text import parse_text
 
@@ -100,10 +119,75 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
     return "text", parse_text(text)
 
 
+# ``<!DOCTYPE html>`` is normal; an internal subset ``[...]`` or an entity declaration is not.
+_HTML_DTD = re.compile(r"<!DOCTYPE[^>\[]*\[|<!ENTITY", re.IGNORECASE)
+
+
+def _refuse_dtd_parts(path: Path) -> None:
+    """A .docx part with a DOCTYPE or entity declaration is refused, as in a workbook (python-docx
+    parses with lxml, which would expand internal entities)."""
+    import zipfile
+
+    from nianbao.read.package import check_xml_safe
+
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not info.filename.lower().endswith((".xml", ".rels")):
+                continue
+            with zf.open(info) as member:
+                try:
+                    check_xml_safe(iter(lambda: member.read(65536), b""), path=path, part=info.filename)
+                except InputFileError as err:
+                    if err.code != "FILE-XML-UNSAFE":
+                        raise
+                    raise InputFileError(path, f"Word 文件内部的 XML（部件“{info.filename}”）含有 DOCTYPE 或实体声明，"
+                                               "正常的 Word 文件不会有，疑似恶意构造，已拒绝读取：请用 Word 或 WPS "
+                                               "打开后另存为 .docx 再导入", code="FILE-XML-UNSAFE") from None
+
+
 def _bound(path: Path, size: int, limit: int, kind: str) -> None:
     if size > limit:
         raise InputFileError(path, f"{kind}文件有 {size / 1048576:.1f} MB，超过 {limit // 1048576} MB，不像一份年度报告",
                              code="FILE-TOO-LARGE")
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+# A page that says GB2312 or GBK is GB18030 in practice (its superset); Big5 pages have HKSCS.
+_CHARSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "big5": "big5hkscs",
+             "big5-hkscs": "big5hkscs", "utf-8": "utf-8-sig", "utf8": "utf-8-sig"}
+
+
+def _decode_html(path: Path, data: bytes) -> str:
+    """A saved page in the charset it declares (any the codecs know), else as plain text is decoded."""
+    m = _META_CHARSET.search(data[:8192])
+    if m:
+        name = m.group(1).decode("ascii", "replace").lower()
+        try:
+            return data.decode(_CHARSETS.get(name, name))
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return _decode(path, data)
+
+
+def _mhtml_page(path: Path, data: bytes) -> str:
+    """The HTML part of a page saved as one file (.mhtml/.mht, "Web archive, single file")."""
+    import email
+    from email import policy
+
+    try:
+        message = email.message_from_bytes(data, policy=policy.default)
+        for part in message.walk():
+            if part.get_content_type() == "text/html":
+                payload = part.get_payload(decode=True) or b""
+                charset = part.get_content_charset() or ""
+                try:
+                    return payload.decode(_CHARSETS.get(charset.lower(), charset or "utf-8"))
+                except (LookupError, UnicodeDecodeError):
+                    return _decode_html(path, payload)
+    except Exception:  # a damaged archive: said below
+        pass
+    raise InputFileError(path, "这个单文件网页（.mhtml）里找不到网页正文，请在浏览器中另存为“网页，仅 HTML”后再导入",
+                         code="FILE-UNREADABLE")
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -119,20 +203,22 @@ def import_report(path: Path, formats: list[Format] | None = None) -> ImportResu
     """Read one published report into a Submission (raises InputFileError when it cannot)."""
     path = Path(path)
     kind, items = read_items(path)
+    from nianbao.importer.chinese import simplify_items
+
+    items, traditional = simplify_items(items)
     result = import_items(items, formats or formats_of(), source=str(path))
+    result.traditional = traditional
     result.kind = kind
     if result.structure is not None and result.structure.year is None:
-        raise InputFileError(path, "找不到报告年度：标题应为“单位名称+年份+年政府信息公开工作年度报告”",
-                             code=NO_YEAR)
-    if not result.matches:
-        raise InputFileError(path, "没有找到年度报告的统计表（表二、表三、表四），不像政府信息公开工作年度报告",
-                             code=NO_TABLES)
+        # Only a text with no year anywhere is refused: without a year no edition and no rule applies.
+        raise InputFileError(path, "全文找不到任何年份（标题、统计期限、正文都没有“20XX年”），无法确定报告年度，"
+                             "不像一份政府信息公开工作年度报告", code=NO_YEAR)
     return result
 
 
 def import_items(items: list[Paragraph | RawTable], formats: list[Format], source: str = "") -> ImportResult:
     """The pure core: reader items → Submission and deviations."""
-    s = analyse(items, formats)
+    s = analyse(items, formats, source)
     fmt = s.fmt
     year = s.year or 0
     deviations: list[Deviation] = []
@@ -151,6 +237,11 @@ def import_items(items: list[Paragraph | RawTable], formats: list[Format], sourc
         matches[table.id] = match
         deviations += [_with_part(d, heading) for d in match.deviations]
         for cell_id, text in match.texts.items():
+            text, unit_note = _amount(text, fmt.cells[cell_id].column.label)
+            if unit_note:
+                deviations.append(Deviation("unit", table.id, fmt.cells[cell_id].row.display,
+                                            fmt.cells[cell_id].column.label, seen=match.texts[cell_id],
+                                            official=unit_note, where=match.places[cell_id], part=heading))
             parsed = parse_number(text)
             values[cell_id] = parsed.value
             if parsed.blank or parsed.error or set(parsed.corrections) - {FIX_TEXT}:
@@ -167,6 +258,26 @@ def import_items(items: list[Paragraph | RawTable], formats: list[Format], sourc
     sub = Submission(format=fmt, year=year, unit=unit, values=values, narratives=narratives, source=source,
                      locations=locations, raw=raw)
     return ImportResult(sub, deviations, s, matches)
+
+
+_AMOUNT = re.compile(r"^\s*([+\-－]?[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?)\s*(万元|元|件|条|项|个|宗|起)\s*$")
+
+
+def _amount(text: str, column: str) -> tuple[str, str]:
+    """A number written with its unit ("160.5964万元", "3件"): the number, and what to write
+    instead. Yuan in a column kept in 万元 is converted (251000元 → 25.1)."""
+    m = _AMOUNT.match(text or "")
+    if not m:
+        return text, ""
+    number, unit = m.group(1), m.group(2)
+    if unit == "元" and "万元" in column:
+        from nianbao.numbers import format_decimal
+
+        value = parse_number(number).value
+        if value is not None:
+            wan = format_decimal(value / 10000)
+            return wan, f"{wan}（单位为万元，不写单位）"
+    return number, f"{number}（不写单位）"
 
 
 def _with_part(d: Deviation, heading: str) -> Deviation:

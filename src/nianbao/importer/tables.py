@@ -84,7 +84,7 @@ class TableMatch:
 # --------------------------------------------------------------------------- values
 
 _PLACEHOLDER_VALUE = re.compile(r"^[/／\\—–―\-－~～\.。·…×xX*＊〇○无]*$")
-_NUMBER = re.compile(r"^[+\-－]?[0-9０-９][0-9０-９,，]*([.．][0-9０-９]+)?$")
+_NUMBER = re.compile(r"^[+\-－]?[0-9０-９][0-9０-９,，]*([.．][0-9０-９]+)?(?:万元|元|件|条|项|个|宗|起)?$")
 
 
 def looks_like_value(text: str) -> bool:
@@ -171,8 +171,19 @@ def match_table(fmt: Format, table: Table, raw: RawTable) -> TableMatch:
             titles_seen.setdefault(block.id, (r, seen))
             previous_path = []
             continue
+        max_width = len(block.columns) if block is not None else max(len(b.columns) for b in table.blocks)
+        row = _trim_spare(row, max_width)
         k = _trailing_values(row)
         is_data = (k == len(row) and k >= min_width) if table.label_levels == 0 else (k >= min_width and k < len(row))
+        if not is_data and table.label_levels and 0 < k < len(row) and any(one_line(c.text) for c in row[len(row) - k:]) \
+                and _official_row_like(table, row[: len(row) - k]):
+            is_data = True  # a row with fewer numbers than columns (cut short): cells-missing, not a header
+        if is_data and table.label_levels and not any(one_line(c.text) for c in row[len(row) - k:]) \
+                and _header_like(table, row[: len(row) - k]):
+            is_data = False  # "（本列数据的勾稽关系…） | 申请人情况 | | |": a header row with spare cells
+        if not is_data and table.label_levels and _parent_row(table, row):
+            previous_path = [one_line(c.text) for c in row if one_line(c.text)]
+            continue  # "（三）不予公开" alone on its row: the parent of the rows below
         if not is_data:
             if block is not None:
                 headers[block.id] += [(r, c) for c in row if one_line(c.text)]
@@ -223,10 +234,46 @@ def _block_by_header(table: Table, row: tuple[TCell, ...]) -> Block | None:
     return best[1] if best[0] else None
 
 
+#: The template's guidance left in a label: "规范性文件（指各行政机关印发的有正式文号的文件）".
+_GUIDANCE = re.compile(r"\s*[(（]\s*指[^)）]*[)）]")
+
+
+def without_guidance(text: str) -> str:
+    return _GUIDANCE.sub("", text)
+
+
 def _row_score(row: Row, path: tuple[str, ...]) -> float:
+    path = tuple(without_guidance(p) for p in path)
     full = similarity("".join(row.path), "".join(path))
     leaf = similarity(row.path[-1], path[-1]) if path else (1.0 if not row.path[-1] else 0.0)
     return max(full, leaf * 0.95)
+
+
+def _official_row_like(table: Table, labels: tuple[TCell, ...]) -> bool:
+    """Whether a row's label cells name an official row (a row cut short still is one)."""
+    path = tuple(one_line(c.text) for c in labels if one_line(c.text))
+    return bool(path) and any(_row_score(row, path) >= 0.9 for b in table.blocks for row in b.rows)
+
+
+def _header_like(table: Table, labels: tuple[TCell, ...]) -> bool:
+    wanted = {normalize_label(x) for b in table.blocks for x in ([b.corner] if b.corner else []) +
+              [n.label for n in _nodes(b.column_tree)]}
+    return any(normalize_label(c.text) in wanted for c in labels)
+
+
+def _parent_row(table: Table, row: tuple[TCell, ...]) -> bool:
+    """A row of label cells only, each an official parent row label (one with rows under it)."""
+    texts = [one_line(c.text) for c in row if one_line(c.text)]
+    parents = {normalize_label(n.label) for b in table.blocks for n in _nodes(b.row_tree) if n.children}
+    return bool(texts) and all(normalize_label(t) in parents for t in texts)
+
+
+def _trim_spare(row: tuple[TCell, ...], width: int) -> tuple[TCell, ...]:
+    """Empty cells a page adds after a row's last column ("3 | 3 | ||||||") beyond the table's width."""
+    row = tuple(row)
+    while len(row) > 1 and _trailing_values(row) > width and not one_line(row[-1].text):
+        row = row[:-1]
+    return row
 
 
 def _match_rows(fmt: Format, table: Table, data: list[_DataRow], cells_by: dict, result: TableMatch,
@@ -371,6 +418,8 @@ def _row_label_deviations(table: Table, d: _DataRow, row: Row, reported: set, re
     seen, want = d.path, row.path
     if normalize_label("".join(seen)) == normalize_label("".join(want)):
         return
+    if 0 < len(seen) < len(want) and [normalize_label(x) for x in seen] == [normalize_label(x) for x in want[-len(seen):]]:
+        return  # a row continuing a merged parent ("（二）部分公开" under "三、本年度办理结果") copied without it
     if len(seen) == len(want):
         for level, (s, w) in enumerate(zip(seen, want)):
             if normalize_label(s) != normalize_label(w) and (level, w) not in reported:
@@ -410,8 +459,13 @@ def _match_headers(table: Table, block: Block, seen: list[tuple[int, TCell]], ti
     got = [(r, c, normalize_label(c.text)) for r, c in seen]
     unknown = []
     for r, c, label in got:
+        plain = normalize_label(without_guidance(c.text))
         if want[label] > 0:
             want[label] -= 1
+        elif plain != label and want[plain] > 0:  # the template's guidance left in the header
+            want[plain] -= 1
+            result.deviations.append(Deviation("label", table.id, None, official_text[plain], seen=one_line(c.text),
+                                               official=official_text[plain], where=(r, c.col)))
         else:
             unknown.append((r, c, label))
     unknown = _join_split_cells(unknown, want)

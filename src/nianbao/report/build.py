@@ -22,8 +22,19 @@ from nianbao.report.model import ReportDocument, build_document
 from nianbao.report.narrative_source import NarrativeSource, read_narrative_file
 from nianbao.template import NARRATIVE_SHEET
 
-TARGETS = ("docx", "html", "md", "pdf")
-DEFAULT_TARGETS = ("docx", "html", "md")
+TARGETS = ("docx", "html", "md", "pdf", "graphic")
+GRAPHIC_FORMATS = ("svg", "png", "pdf")  # 一图读懂 is written in each of these
+GRAPHIC_SUFFIX = "一图读懂"
+
+
+def default_targets() -> tuple[str, ...]:
+    """Everything: the PDF too when LibreOffice is installed (the README says so)."""
+    from nianbao.report.pdf import find_soffice
+
+    return ("docx", "html", "md", "graphic") + (("pdf",) if find_soffice() else ())
+
+
+DEFAULT_TARGETS = ("docx", "html", "md", "graphic")  # without LibreOffice
 _NARRATIVE_NAME = defined_name("narrative.")
 
 
@@ -37,6 +48,8 @@ class BuildResult:
     draft: bool = False
     refused: bool = False  # errors found and not forced: nothing written
     title: str = ""
+    font_substitutions: dict[str, str] = field(default_factory=dict)  # official name → face in the PDF
+    skipped: dict[str, str] = field(default_factory=dict)  # a default output that could not be made → why
 
     @property
     def errors(self) -> list[Finding]:
@@ -47,13 +60,15 @@ class BuildResult:
         return [f for f in self.findings if f.severity == "warning"]
 
 
-def parse_targets(text: str | Iterable[str]) -> tuple[str, ...]:
+def parse_targets(text: str | Iterable[str] | None) -> tuple[str, ...]:
+    if text is None:
+        return default_targets()
     items = text.split(",") if isinstance(text, str) else list(text)
     targets = []
     for item in (i.strip().lower().lstrip(".") for i in items):
         if not item:
             continue
-        item = {"markdown": "md", "htm": "html"}.get(item, item)
+        item = {"markdown": "md", "htm": "html", "一图读懂": "graphic", "svg": "graphic", "png": "graphic"}.get(item, item)
         if item not in TARGETS:
             raise NianbaoError(f"不支持的输出格式“{item}”，可选：{','.join(TARGETS)}")
         if item not in targets:
@@ -69,7 +84,7 @@ def output_name(title: str, ext: str) -> str:
     return f"{safe}.{ext}"
 
 
-def build(path: Path, outdir: Path | None = None, to: Iterable[str] | str = DEFAULT_TARGETS,
+def build(path: Path, outdir: Path | None = None, to: Iterable[str] | str | None = None,
           narrative: Path | None = None, force: bool = False) -> BuildResult:
     path = Path(path)
     targets = parse_targets(to)
@@ -95,7 +110,8 @@ def build(path: Path, outdir: Path | None = None, to: Iterable[str] | str = DEFA
     except OSError as err:
         raise NianbaoError(f"无法创建输出目录 {outdir}：{err.strerror or err}") from None
     doc = build_document(sub, texts, draft=result.draft)
-    result.outputs = write_outputs(doc, outdir, targets)
+    optional = ("graphic",) if to is None else ()  # asked for by default only: a missing font skips it
+    result.outputs = write_outputs(doc, outdir, targets, result.font_substitutions, optional, result.skipped)
     return result
 
 
@@ -122,7 +138,11 @@ def _narrative_of(f: Finding) -> str:
     return (f.name or "").removeprefix(_NARRATIVE_NAME)
 
 
-def write_outputs(doc: ReportDocument, outdir: Path, targets: Iterable[str]) -> dict[str, Path]:
+def write_outputs(doc: ReportDocument, outdir: Path, targets: Iterable[str],
+                  substitutions: dict[str, str] | None = None, optional: Iterable[str] = (),
+                  skipped: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write each target; ``substitutions`` receives the PDF's font substitutions. An
+    ``optional`` target that cannot be made is left out, the reason put in ``skipped``."""
     from nianbao.report.docx import write_docx
     from nianbao.report.html import render_html
     from nianbao.report.markdown import render_markdown
@@ -142,11 +162,36 @@ def write_outputs(doc: ReportDocument, outdir: Path, targets: Iterable[str]) -> 
 
         pdf = outdir / output_name(doc.title, "pdf")
         if "docx" in outputs:
-            docx_to_pdf(outputs["docx"], pdf)
+            made = docx_to_pdf(outputs["docx"], pdf)
         else:
             with tempfile.TemporaryDirectory(prefix="nianbao-build-") as tmp:
                 docx = Path(tmp) / "report.docx"
                 write_docx(doc, docx)
-                docx_to_pdf(docx, pdf)
+                made = docx_to_pdf(docx, pdf)
+        if substitutions is not None:
+            from nianbao.report.docx import FONTS_USED
+
+            substitutions.update((k, v) for k, v in made.items() if k in FONTS_USED)
         outputs["pdf"] = pdf
+    if "graphic" in targets:
+        try:
+            outputs.update(write_graphic_files(doc, outdir))
+        except NianbaoError as err:
+            if "graphic" not in optional or skipped is None:
+                raise
+            skipped["graphic"] = str(err)
     return outputs
+
+
+def write_graphic_files(doc: ReportDocument, outdir: Path) -> dict[str, Path]:
+    """一图读懂 as SVG, PNG and a PDF page, each written atomically."""
+    from nianbao.report.graphic import graphic_data, render
+
+    data = graphic_data(doc)
+    finals = {ext: outdir / output_name(doc.title + GRAPHIC_SUFFIX, ext) for ext in GRAPHIC_FORMATS}
+    with tempfile.TemporaryDirectory(prefix="nianbao-graphic-", dir=outdir) as tmp:
+        temps = {ext: Path(tmp) / f"graphic.{ext}" for ext in GRAPHIC_FORMATS}
+        render(data, temps)
+        for ext, final in finals.items():
+            temps[ext].replace(final)
+    return {f"graphic.{ext}": path for ext, path in finals.items()}

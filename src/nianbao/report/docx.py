@@ -9,6 +9,7 @@ attributes are removed, because a theme attribute overrides an explicit font nam
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docx import Document
@@ -29,6 +30,7 @@ H1_FONT = "黑体"
 H2_FONT = "楷体_GB2312"
 TABLE_FONT = "宋体"
 LATIN_FONT = "Times New Roman"
+FONTS_USED = (TITLE_FONT, BODY_FONT, H1_FONT, H2_FONT, TABLE_FONT, LATIN_FONT)
 BODY_SIZE = Pt(16)  # 三号
 TITLE_SIZE = Pt(22)  # 二号
 TABLE_SIZE = Pt(10.5)  # 五号
@@ -41,6 +43,7 @@ ROW_MIN_HEIGHT = Mm(7)
 KEEP_TOGETHER_ROWS = 16
 TITLE_CHARS_PER_LINE = 20  # 二号 characters on the 156 mm line
 
+URL = re.compile(r"(https?://|www\.)[\x21-\x7e]+", re.IGNORECASE)
 STYLE_TITLE = "Report Title"
 STYLE_BODY = "Normal"
 STYLE_H1 = "Heading 1"
@@ -64,17 +67,25 @@ def write_docx(doc: ReportDocument, out: Path) -> None:
         if i:
             title.add_run().add_break()
         title.add_run(line)
-    document.add_paragraph(doc.intro)  # Normal is the body style
+    _body(document, doc.intro)  # Normal is the body style
     h1, h2 = document.styles[STYLE_H1].style_id, document.styles[STYLE_H2].style_id
     for block in doc.blocks:
         if isinstance(block, Heading):
             p = document.add_paragraph(block.text)
             p._p.get_or_add_pPr().style = h1 if block.level == 1 else h2
         elif isinstance(block, Paragraph):
-            document.add_paragraph(block.text)
+            _body(document, block.text)
         elif isinstance(block, TableGrid):
             _table(document, block)
     document.save(str(out))
+
+
+def _body(document, text: str) -> None:
+    """A body paragraph; one holding a URL is left-aligned, since a URL cannot break and
+    justification would spread the characters of its line apart."""
+    p = document.add_paragraph(text)
+    if URL.search(text):
+        p.alignment = WD_ALIGN_PARAGRAPH.LEFT
 
 
 # ------------------------------------------------------------------------------- page and styles
@@ -190,28 +201,40 @@ def _field(paragraph, instruction: str, placeholder: str) -> None:
 
 
 def _footer_page_number(document) -> None:
-    footer = document.sections[0].footer
-    p = footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.paragraph_format.first_line_indent = Pt(0)
-    p.add_run("— ")
-    _field(p, "PAGE", "1")
-    p.add_run(" —")
-    for run in p.runs:
-        set_fonts(run._r, "宋体")
-        run.font.size = FOOTER_SIZE
+    """"— 1 —" in 4号 宋体 on the outer side (GB/T 9704 7.5): odd pages right, even pages left,
+    one character in from the edge of the type area."""
+    document.settings.odd_and_even_pages_header_footer = True
+    section = document.sections[0]
+    for footer, align in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT), (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+        footer.is_linked_to_previous = False
+        p = footer.paragraphs[0]
+        p.alignment = align
+        pf = p.paragraph_format
+        pf.first_line_indent = Pt(0)
+        if align == WD_ALIGN_PARAGRAPH.RIGHT:
+            pf.right_indent = FOOTER_SIZE
+        else:
+            pf.left_indent = FOOTER_SIZE
+        p.add_run("— ")
+        _field(p, "PAGE", "1")
+        p.add_run(" —")
+        for run in p.runs:
+            set_fonts(run._r, TABLE_FONT)
+            run.font.size = FOOTER_SIZE
 
 
 def _draft_header(document) -> None:
-    header = document.sections[0].header
-    p = header.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    p.paragraph_format.first_line_indent = Pt(0)
-    run = p.add_run(f"{DRAFT_MARK}　{DRAFT_NOTE}")
-    set_fonts(run._r, H1_FONT)
-    run.font.size = Pt(12)
-    run.font.bold = True
-    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    section = document.sections[0]
+    for header in (section.header, section.even_page_header):  # odd/even headers are on
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        p.paragraph_format.first_line_indent = Pt(0)
+        run = p.add_run(f"{DRAFT_MARK}　{DRAFT_NOTE}")
+        set_fonts(run._r, H1_FONT)
+        run.font.size = Pt(12)
+        run.font.bold = True
+        run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
 
 
 # ------------------------------------------------------------------------------- tables

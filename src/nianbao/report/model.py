@@ -15,6 +15,7 @@ from decimal import Decimal
 from nianbao.format.model import Table
 from nianbao.layout import FIRST_BLOCK_ROW, table_layout
 from nianbao.rules import fmt as fmt_number
+from nianbao.safetext import strip_hidden
 from nianbao.submission import Submission
 from nianbao.template import compute_derived
 
@@ -135,8 +136,9 @@ def build_document(sub: Submission, narratives: dict[str, str] | None = None,
     fmt = sub.format
     texts = dict(sub.narratives)
     texts.update(narratives or {})
+    texts = {k: strip_hidden(v or "") for k, v in texts.items()}  # never publish bidi or control characters
     values = compute_derived(fmt, dict(sub.values))
-    doc = ReportDocument(title=sub.title, intro=introduction(sub), unit=sub.unit_name, year=sub.year,
+    doc = ReportDocument(title=strip_hidden(sub.title), intro=introduction(sub), unit=strip_hidden(sub.unit_name), year=sub.year,
                          format_key=fmt.key, draft=draft)
     for part in fmt.parts:
         doc.blocks.append(Heading(part.heading, 1, part.id))
@@ -170,7 +172,7 @@ def introduction(sub: Submission) -> str:
     who = compiler or name
     if contact:
         sentences.append(f"如对本报告有疑问，请与{who}联系（{'，'.join(contact)}）。")
-    return "".join(sentences)
+    return strip_hidden("".join(sentences))
 
 
 _LEADING_SPACE = re.compile(r"^[\s\u3000\u00a0]+|[\s\u3000\u00a0]+$")

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from nianbao.errors import NianbaoError
+from nianbao.report.fonts import substitutions, write_fontconfig
 
 INSTALL_HINT = "apt-get install libreoffice-writer"
 TIMEOUT = 180.0
@@ -29,8 +30,11 @@ def find_soffice() -> str | None:
     return default if os.access(default, os.X_OK) else None
 
 
-def docx_to_pdf(docx: Path, pdf: Path, timeout: float = TIMEOUT) -> None:
-    """Convert ``docx`` to ``pdf`` (written atomically); NianbaoError when that is impossible."""
+def docx_to_pdf(docx: Path, pdf: Path, timeout: float = TIMEOUT) -> dict[str, str]:
+    """Convert ``docx`` to ``pdf`` (written atomically); NianbaoError when that is impossible.
+
+    Returns the font substitutions made (official name → installed face), see ``fonts``.
+    """
     soffice = find_soffice()
     if soffice is None:
         raise NianbaoError(f"未找到 LibreOffice（soffice），无法生成 PDF。请先安装：{INSTALL_HINT}"
@@ -42,7 +46,8 @@ def docx_to_pdf(docx: Path, pdf: Path, timeout: float = TIMEOUT) -> None:
         cmd = [soffice, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
                "--nolockcheck", "-env:UserInstallation=" + (work / "profile").as_uri(),
                "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(work), str(src)]
-        env = {**os.environ, "TMPDIR": tmp}
+        # nianbao's own fontconfig maps the official font names to installed Chinese faces.
+        env = {**os.environ, "TMPDIR": tmp, "FONTCONFIG_FILE": str(write_fontconfig(work))}
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
         try:
@@ -63,6 +68,7 @@ def docx_to_pdf(docx: Path, pdf: Path, timeout: float = TIMEOUT) -> None:
         except OSError as err:
             tmp_out.unlink(missing_ok=True)
             raise NianbaoError(f"无法写入 {pdf}：{err.strerror or err}") from None
+    return substitutions()
 
 
 def _kill(pgid: int) -> None:
