@@ -66,3 +66,26 @@ def test_too_many_cells_are_refused_before_loading(tmp_path, fmt2021, monkeypatc
     with pytest.raises(InputFileError) as err:
         read_submission(path)
     assert err.value.code == "FILE-TOO-MANY-CELLS"
+
+
+def test_a_returned_file_is_opened_once_and_each_part_inflated_once(tmp_path, fmt2021, monkeypatch):
+    import zipfile
+
+    path = write(fmt2021, tmp_path / "x.xlsx", consistent_fill(fmt2021, random.Random(2)), year=2021)
+    opened, inflated = [], []
+    real_init, real_open = zipfile.ZipFile.__init__, zipfile.ZipFile.open
+
+    def counting_init(self, file, *args, **kwargs):
+        opened.append(str(file))
+        real_init(self, file, *args, **kwargs)
+
+    def counting_open(self, name, *args, **kwargs):
+        inflated.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
+    reading = read_workbook(path)
+    assert reading.submission.values and not reading.unlocated
+    assert opened == [str(path)]
+    assert len(inflated) == len(set(inflated))  # [Content_Types].xml, then every member, once each

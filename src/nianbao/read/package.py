@@ -688,7 +688,7 @@ def _sniff_zip(path: Path, size: int, keep: bool = False,
                 _classify_odf(path, zf, by_name["mimetype"])
             raise _archive_error(path, infos)
 
-        content_types = _read_content_types(path, zf, by_name["[Content_Types].xml"])
+        content_types, types_xml = _read_content_types(path, zf, by_name["[Content_Types].xml"])
         workbook_part = _classify_ooxml(path, by_name, content_types)
         package = Package(path, workbook_part, content_types)
         if budget is not None:
@@ -699,6 +699,10 @@ def _sniff_zip(path: Path, size: int, keep: bool = False,
         # not as an openpyxl traceback later).  Bounded by the declared sizes checked above.
         for info in infos:
             if info.is_dir():
+                continue
+            if info.filename == "[Content_Types].xml":  # inflated, CRC- and DOCTYPE-checked above
+                if keep:
+                    package.parts[info.filename] = types_xml
                 continue
             xml = info.filename.lower().endswith(_XML_SUFFIXES)
             scanner = _PrologScanner(path, info.filename) if xml else None
@@ -737,8 +741,8 @@ def _classify_odf(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Non
 
 
 def _read_content_types(path: Path, zf: zipfile.ZipFile,
-                        info: zipfile.ZipInfo) -> dict[str, str]:
-    """Map part name (no leading '/') or '*.ext' to its lower-cased content type."""
+                        info: zipfile.ZipInfo) -> tuple[dict[str, str], bytes]:
+    """Map part name (no leading '/') or '*.ext' to its lower-cased content type; and the part."""
     data = b"".join(_iter_member(path, zf, info, MAX_SMALL_PART_BYTES))
     root = parse_xml(data, path=path, part=info.filename)
     types: dict[str, str] = {}
@@ -748,7 +752,7 @@ def _read_content_types(path: Path, zf: zipfile.ZipFile,
             types[node.get("PartName", "").lstrip("/")] = content_type
         elif node.tag == _CT_NS + "Default" and node.get("Extension"):
             types["*." + node.get("Extension", "").lower()] = content_type
-    return types
+    return types, data
 
 
 def _classify_ooxml(path: Path, by_name: dict[str, zipfile.ZipInfo],
