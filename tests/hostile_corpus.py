@@ -164,7 +164,7 @@ def corpus(fmt, folder: Path) -> dict[str, Path]:
     files["nested-3000.eml"] = nested_eml(3000)
     files["parts-20000.eml"] = many_parts_eml(20_000)
     files["name-\x1b[2Jescape.xlsx"] = good
-    paths = {}
+    paths = {"good.xlsx": folder / "good.xlsx"}
     for name, data in files.items():
         (folder / name).write_bytes(data)
         paths[name] = folder / name

@@ -125,3 +125,19 @@ def test_file_names_shown_on_the_terminal_are_escaped(tmp_path, good, capsys):
     shown = out.out + out.err
     assert "\x1b" not in shown and "\x07" not in shown
     assert "\\x1b" in shown  # still recognisable
+
+
+def test_check_names_what_a_folder_scan_skipped(tmp_path, good, capsys):
+    import os
+
+    from nianbao.cli import main
+
+    (tmp_path / "ok.xlsx").write_bytes(good)
+    os.mkfifo(tmp_path / "pipe.xlsx")
+    (tmp_path / "link.xlsx").symlink_to(tmp_path / "ok.xlsx")
+    (tmp_path / "~$ok.xlsx").write_bytes(b"lock")
+    (tmp_path / "sub").mkdir()
+    assert main(["check", str(tmp_path)]) in (0, 1)
+    err = capsys.readouterr().err
+    for name in ("pipe.xlsx", "link.xlsx", "~$ok.xlsx", "sub"):
+        assert f"已跳过 {tmp_path / name}：" in err, name

@@ -13,7 +13,7 @@ from nianbao.cli import main
     ("entity.html", HTML_WITH_ENTITY, "实体声明"),
     ("empty.docx", b"", "文件是空的"),
     ("blank.html", b"   \n", "文件是空的"),
-])
+], ids=["doctype-docx", "entity-html", "empty-docx", "blank-html"])
 @pytest.mark.parametrize("command", ["import", "audit"])
 def test_refused_with_one_clear_line(tmp_path, capsys, name, data, expected, command):
     path = tmp_path / name

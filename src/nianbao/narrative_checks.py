@@ -7,6 +7,7 @@ The parts come from the format model (``fmt.narratives``); the only table of phr
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
@@ -107,8 +108,11 @@ def check_narratives(sub: Submission, values: dict[str, Decimal | None],
                      previous: Submission | None = None) -> list[Finding]:
     """Every narrative and unit-detail finding of one submission."""
     findings: list[Finding] = []
-    findings += _required(sub)
     findings += _lengths_and_hidden(sub)
+    if any(len(t or "") > CELL_LIMIT for t in sub.narratives.values()):
+        # Scan what Excel keeps of each part; NARRATIVE-TOO-LONG already reports the rest.
+        sub = dataclasses.replace(sub, narratives={k: (t or "")[:CELL_LIMIT] for k, t in sub.narratives.items()})
+    findings += _required(sub)
     findings += _placeholders(sub)
     findings += _years(sub)
     findings += _numbers(sub, values)

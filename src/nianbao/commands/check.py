@@ -16,20 +16,39 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     """Files to check: each file as given; each folder's files (not sub-folders), sorted.
 
     A folder contributes every file, not only *.xlsx, so a .xls or .et sent back by mistake is
-    reported instead of silently skipped. Raises NianbaoError for a path that does not exist.
+    reported instead of silently skipped. What a folder holds that is not read (hidden and
+    temporary files, links, pipes, sub-folders) is named on stderr with the reason.
+    Raises NianbaoError for a path that does not exist.
     """
     from nianbao.errors import NianbaoError
+    from nianbao.safetext import terminal
 
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(SKIPPED_PREFIXES))
-            files.extend(inside)
+            for entry in sorted(path.iterdir()):
+                why = _skip_reason(entry)
+                if why is None:
+                    files.append(entry)
+                else:
+                    typer.echo(terminal(f"已跳过 {entry}：{why}"), err=True)
         elif path.exists():
             files.append(path)
         else:
             raise NianbaoError(f"找不到文件或文件夹：{path}")
     return files
+
+
+def _skip_reason(entry: Path) -> str | None:
+    if entry.is_symlink():
+        return "是指向别处的链接（快捷方式），请放入文件本身"
+    if entry.is_dir():
+        return "是子文件夹（不会逐层查找），请直接指定这个文件夹"
+    if not entry.is_file():
+        return "不是普通文件（如管道、设备）"
+    if entry.name.startswith(SKIPPED_PREFIXES):
+        return "是隐藏文件或 Office 打开文件时留下的临时文件"
+    return None
 
 
 def register(app: typer.Typer) -> None:
