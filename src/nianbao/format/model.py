@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -175,7 +176,7 @@ class RuleInstance:
     def uses_previous(self) -> bool:
         return any(ref.previous for ref in self.compare.refs())
 
-    @property
+    @cached_property  # read for every rule of every file checked; the rule never changes
     def cells(self) -> list[str]:
         """Cell ids of this year's data the rule reads, in order of appearance."""
         seen: dict[str, None] = {}
