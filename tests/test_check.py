@@ -13,7 +13,7 @@ from fixtures.workbooks import TOWN, UNIT, consistent_fill, write
 from nianbao.check import check_file, validate
 from nianbao.findings import CODES, JSON_KEYS, register_format
 from nianbao.format import available_formats
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

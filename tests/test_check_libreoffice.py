@@ -9,7 +9,7 @@ import pytest
 from fixtures.workbooks import UNIT, consistent_fill, narratives_for
 from libreoffice import ODS, XLS, Job, require_libreoffice, run_jobs
 from nianbao.check import check_file
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.template import make_template
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]

@@ -9,7 +9,7 @@ import pytest
 
 from fixtures.workbooks import consistent_fill, edit_part, set_cells, sheet_part, write
 from nianbao.check import check_file
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.template import make_template
 from fixtures.workbooks import UNIT
 

@@ -26,7 +26,7 @@ from nianbao.check import check_file
 from nianbao.findings import is_live
 from nianbao.format import load_format
 from nianbao.livechecks import rule_state, sheet_state
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.template import (CHECK_SHEET, FAILED_NAME, INSTRUCTIONS_SHEET, active_rules, compute_derived,
                               make_template)
 

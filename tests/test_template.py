@@ -11,7 +11,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from nianbao.layout import display_width, table_layout
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.template import (
     CHECK_SHEET,
     INSTRUCTIONS_SHEET,

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from nianbao.layout import table_layout
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.template import compute_derived
 from nianbao.web.app import create_app
 from webdesk import Server, demo_copy

@@ -26,11 +26,11 @@ from nianbao.livechecks import TEXT as TEXT_STATE
 from nianbao.livechecks import rule_inputs, sheet_state
 from nianbao.narrative_checks import check_narratives
 from nianbao.numbers import check_kind, parse_number
-from nianbao.reader import read_workbook
+from nianbao.read.reader import read_workbook
 from nianbao.rules import check as check_rule
 from nianbao.rules import fmt as fmt_number
+from nianbao.read.package import CODES as FILE_CODES
 from nianbao.safetext import quote
-from nianbao.sniff import CODES as FILE_CODES
 from nianbao.submission import Submission
 from nianbao.template import active_rules
 

@@ -59,7 +59,7 @@ from dataclasses import asdict, dataclass, field
 from nianbao.campaign.folder import Campaign
 from nianbao.campaign.similar import near_copies
 from nianbao.errors import NianbaoError
-from nianbao.sniff import CODES
+from nianbao.read.package import CODES
 
 MISSING = "未提交"
 RECEIVED = "已收到"

@@ -28,7 +28,7 @@ from typing import BinaryIO
 from nianbao.errors import NianbaoError
 from nianbao.findings import register
 from nianbao.mail.decode import attachment_filename, header_text, is_attachment, structure_problem
-from nianbao.sniff import MAX_FILE_BYTES
+from nianbao.read.package import MAX_FILE_BYTES
 
 #: Largest message (or .eml file) read at all; larger ones are refused by size without reading.
 MAX_MESSAGE_BYTES = 3 * MAX_FILE_BYTES

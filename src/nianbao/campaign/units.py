@@ -216,7 +216,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
-    from nianbao.reader import load_workbook
+    from nianbao.read.reader import load_workbook
 
     wb = load_workbook(path)  # sniffed and bounded like any workbook
     ws = wb.worksheets[0]

@@ -24,7 +24,7 @@ from nianbao.annotate import write_filled
 from nianbao.campaign.folder import SETTINGS_NAME, open_campaign
 from nianbao.campaign.init import init_campaign
 from nianbao.errors import NianbaoError
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 
 RETURNS = "示例回件"
 YEAR = 2021
