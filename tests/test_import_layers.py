@@ -11,7 +11,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 #: Modules whose imports must form no circle with anything.
-SCOPE = ("nianbao.format", "nianbao.rules", "nianbao.expr", "nianbao.read", "nianbao.reader", "nianbao.sniff",
+SCOPE = ("nianbao.format", "nianbao.rules", "nianbao.expr", "nianbao.read",
          "nianbao.drift")
 
 
