@@ -110,3 +110,32 @@ def gbk_eml(attachments: list[tuple[str, bytes]], sender_name: str, subject: str
                   "", base64.encodebytes(data).decode("ascii").strip()]
     lines += [f"--{boundary}--", ""]
     return "\r\n".join(lines).encode("ascii")
+
+
+def xls_bytes() -> bytes:
+    """A minimal Excel 97-2003 workbook (OLE2 with a BIFF8 Workbook stream), as a unit's WPS saves."""
+    from test_sniff import BOF, EOF_RECORD, INTERFACEHDR, SUMMARY, biff, build_cfb
+
+    return build_cfb({"Workbook": biff(BOF, INTERFACEHDR, EOF_RECORD, pad_to=5000), **SUMMARY})
+
+
+def zip_of(name: str, data: bytes) -> bytes:
+    """A .zip holding one file, as a unit compresses its workbook before mailing it."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, data)
+    return buf.getvalue()
+
+
+def reply_eml(sender: str, subject: str, attachments: list[tuple[str, bytes]], date: str) -> bytes:
+    """A unit's reply as a mail client writes it (our own composer: RFC 2231 + 2047 names)."""
+    from nianbao.mail.compose import Attachment, compose
+
+    kinds = {"xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+             "xls": ("application", "vnd.ms-excel"), "zip": ("application", "zip")}
+    atts = [Attachment(n, d, *kinds.get(n.rpartition(".")[2], ("application", "octet-stream"))) for n, d in attachments]
+    return compose(sender=sender, sender_name="", to="coordinator@example.gov.cn", to_name="", subject=subject,
+                   body="附件是我单位的年报，请查收。", attachments=atts, date=date).data

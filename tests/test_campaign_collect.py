@@ -196,5 +196,5 @@ def test_mbox_and_maildir_sources_are_collected_by_content(small, tmp_path):
     assert again.count("new") == 0 and again.count("skipped") == 3, again.to_json()
     with open_campaign(camp) as campaign:
         states = {s.code: s.state for s in unit_statuses(campaign)}
-    assert states["P00"] == "已通过" and states["P00C00"] == "有错误" and states["P00C01"] == "未提交"
+    assert states["P00"] == "无问题" and states["P00C00"] == "有错误" and states["P00C01"] == "未提交"
     assert not list(tmp_path.glob("**/报表.xlsx")) and not (root / "报表.xlsx").exists()

@@ -20,8 +20,9 @@ from nianbao.campaign.collect import collect
 from nianbao.campaign.feedback import MESSAGE_NAME, feedback
 from nianbao.campaign.init import init_campaign
 from nianbao.campaign.ledger import Ledger
-from nianbao.campaign.merge import merge
-from nianbao.campaign.status import ACCEPTED, ERRORS, MISSING, PASSED, decide, status
+from nianbao.campaign.merge import NothingAccepted, merge
+from nianbao.campaign.review import ACCEPTED, ERRORS, MISSING, PASSED, RETURNED
+from nianbao.campaign.status import decide, status
 from nianbao.format import load_format
 from nianbao.template import compute_derived
 
@@ -171,6 +172,15 @@ def test_merge_sums_exactly_the_right_units(world):
     expected = compute_derived(fmt, expected)
     assert result.total == expected
     assert result.findings == []
+    # one total per 上级单位 (itself and its villages), each re-validated, with 下级缺报 named
+    assert [g.code for g in result.groups] == [f"P{p:02d}" for p in range(8)]
+    for g in result.groups:
+        subtree = {g.code} | {c for c in world["codes"] if c.startswith(g.code + "C")}
+        members = subtree & answered
+        assert set(g.members) == members
+        want = compute_derived(fmt, {c.id: sum((values[u][c.id] for u in members), Decimal(0)) for c in fmt.input_cells})
+        assert g.total == want and g.findings == []
+        assert {m.code for m in g.missing} == subtree - answered
     wb = openpyxl.load_workbook(result.outputs["xlsx"])
     first_missing = next(m.name for m in result.missing)
     for ws in wb.worksheets:  # every sheet names the units left out
@@ -181,8 +191,17 @@ def test_merge_sums_exactly_the_right_units(world):
     for table in fmt.tables.values():  # long row labels wrap into rows tall enough for them
         heights = wb[table.sheet].row_dimensions
         assert all(abs(heights[r + 1].height - h) < 1 for r, h in table_layout(table).row_heights().items() if r != 1)
-    side = wb["各单位数据"]
+    side = wb["各单位·表三"]
     assert side.print_title_rows == "$3:$3" and side.page_setup.orientation == "landscape"
+    rows = list(side.iter_rows(min_row=4, values_only=True))
+    names = {n for n in (r[0].strip("　") for r in rows) if not n.startswith(("小计", "合计"))}
+    assert names == {i.name for i in result.included}  # units are the rows
+    header = [c.value for c in side[3]]
+    assert header[1] == "一、本年新收政府信息公开申请数量"  # official labels head the columns
+    assert rows[-1][0].startswith("合计") and rows[-1][1] == float(result.total["t3.new.total"])
+    for ws in wb.worksheets:  # no internal cell ids anywhere
+        texts = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+        assert not any(t.startswith(("t2.", "t3.", "t4.")) for t in texts), ws.title
     html = result.outputs["html"].read_text(encoding="utf-8")
     assert first_missing in html and "未纳入汇总" in html
     import docx
@@ -191,8 +210,16 @@ def test_merge_sums_exactly_the_right_units(world):
     assert first_missing in doc_text
 
 
-def test_accept_and_reject_drive_status_and_the_accepted_only_merge(world):
+def test_accept_and_reject_drive_status_and_the_accepted_only_merge(world, capsys):
     plan = world["plan"]
+    with pytest.raises(NothingAccepted, match="没有可汇总的单位"):  # nothing accepted yet: no all-zero 汇总表
+        merge(world["camp"])
+    from nianbao.cli import main
+
+    capsys.readouterr()
+    assert main(["campaign", "merge", str(world["camp"])]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "没有可汇总的单位" in err[0] and "--include-unaccepted" in err[0]
     accepted = plan["valid"][:5]
     for code in accepted:
         decide(world["camp"], code, "accept")
@@ -200,7 +227,7 @@ def test_accept_and_reject_drive_status_and_the_accepted_only_merge(world):
     report = status(world["camp"])
     by = {u.code: u for u in report.units}
     assert all(by[c].state == ACCEPTED for c in accepted)
-    assert by[plan["twice"][0]].state == ERRORS and by[plan["twice"][0]].reason == "与统计系统上报数不一致"
+    assert by[plan["twice"][0]].state == RETURNED and by[plan["twice"][0]].reason == "与统计系统上报数不一致"
     result = merge(world["camp"])
     assert {i.code for i in result.included} == set(accepted)
     assert len(result.missing) == 64 - 5

@@ -5,6 +5,8 @@ interrupted sends, rerun, every unit mailed exactly once."""
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import os
 import random
 import re
@@ -21,10 +23,11 @@ from mailservers import CapturingHandler, smtp_server
 from nianbao.campaign.init import init_campaign
 from nianbao.campaign.ledger import Ledger
 from nianbao.campaign.mailing import collect_imap, remind, send_templates
-from nianbao.campaign.status import ERRORS, MISSING, PASSED, status
+from nianbao.campaign.review import ERRORS, MISSING, PASSED, UNUSABLE
+from nianbao.campaign.status import status
 from nianbao.cli import main
 from nianbao.format import load_format
-from nianbao.mail.compose import Attachment, compose
+from nianbao.mail.compose import Attachment, compose, report_filename
 from nianbao.mail.decode import parse_message
 
 YEAR = 2025
@@ -55,7 +58,7 @@ def configure(camp: Path, smtp_server=None, imap_server=None, folder: str = "INB
     head, mail = text.split("[mail]\n", 1)
     for key, value in values.items():
         line = f"{key} = {value if isinstance(value, (int, float)) else chr(34) + str(value) + chr(34)}"
-        mail, n = re.subn(rf"^{key} = .*$", line, mail, flags=re.M)
+        mail, n = re.subn(rf"^{key} = .*$", lambda _: line, mail, flags=re.M)
         if not n:
             mail = line + "\n" + mail
     path.write_text(head + "[mail]\n" + mail, encoding="utf-8")
@@ -80,8 +83,13 @@ def sends(camp: Path) -> list[dict]:
 
 def answer(captured_raw: bytes, attachments: list[Attachment]) -> bytes:
     """A unit's reply to a captured message, as its mail client would write it."""
+    import email
+    import email.policy
+
     original = parse_message(captured_raw)
-    return compose(sender=original.sender_address or "unit@example.gov.cn", sender_name="", to="coord@example.cn",
+    # the unit answers from its own registered address (the one the template went to)
+    unit_address = email.message_from_bytes(captured_raw, policy=email.policy.default)["To"].addresses[0].addr_spec
+    return compose(sender=unit_address, sender_name="", to="coord@example.cn",
                    to_name="", subject="回复：" + original.subject, body="已填好，请查收。",
                    attachments=attachments).data
 
@@ -101,7 +109,7 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
         parsed = parse_message(by_rcpt[unit["email"]].data)
         assert unit["name"] in parsed.subject and str(YEAR) in parsed.subject
         (att,) = parsed.attachments
-        assert att.filename == f"{unit['code']}_{YEAR}_政务公开年报.xlsx"
+        assert att.filename == report_filename(unit["name"], YEAR)
         assert att.data == (camp / unit["template"]).read_bytes()
         results = [r["result"] for r in rows if r["unit_code"] == unit["code"]]
         assert results == ["sending", "sent"]
@@ -136,7 +144,8 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
     assert outcomes == {(f"{valid}_{YEAR}_政务公开年报.xlsx", "new"), (f"{wrong}_{YEAR}_政务公开年报.xlsx", "new"),
                         ("喆镕镇年报.xlsx", "new"), ("", "refused"), ("盖章页.pdf", "unidentified")}
     states = {u.code: u.state for u in status(camp, write_board=False).units}
-    assert states == {valid: PASSED, wrong: ERRORS, gbk: PASSED, empty: MISSING, pdf_only: MISSING, silent: MISSING}
+    # the mail without attachment and the PDF came from the units' own addresses: received, unusable
+    assert states == {valid: PASSED, wrong: ERRORS, gbk: PASSED, empty: UNUSABLE, pdf_only: UNUSABLE, silent: MISSING}
     stored = list((camp / "inbox").rglob("*.eml"))
     assert len(stored) == 5  # every raw message kept as evidence, byte for byte
     with dovecot.client() as conn:
@@ -158,11 +167,13 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
     new = {c.rcpt_tos[0]: parse_message(c.data) for c in smtp.messages[before:]}
     wrong_mail = new[email_of[wrong]]
     names = [a.filename for a in wrong_mail.attachments]
-    assert names == [f"{wrong}_{YEAR}_标注.xlsx", f"{wrong}_{YEAR}_问题清单.txt"]
+    name_of = {u["code"]: u["name"] for u in units}
+    assert names == [report_filename(name_of[wrong], YEAR, "标注问题"), report_filename(name_of[wrong], YEAR, "问题清单", "txt")]
     problems = wrong_mail.attachments[1].data.decode("utf-8")
     assert "错误" in problems
-    assert [a.filename for a in new[email_of[empty]].attachments] == [f"{empty}_{YEAR}_政务公开年报.xlsx",
-                                                                      f"{empty}_{YEAR}_问题清单.txt"]
+    assert [a.filename for a in new[email_of[empty]].attachments] == [report_filename(name_of[empty], YEAR),
+                                                                      report_filename(name_of[empty], YEAR, "问题清单", "txt")]
+    assert "已收到" in new[email_of[empty]].attachments[1].data.decode("utf-8")
     assert new[email_of[empty]].attachments[0].data == (camp / f"outbox/{empty}_{YEAR}_政务公开年报.xlsx").read_bytes()
     again = remind(camp, password=smtp.password)
     assert again.count("sent") == 0 and again.count("skipped") == 3
@@ -170,6 +181,10 @@ def test_send_answer_fetch_status_round_trip(seed, tmp_path, smtp, dovecot):
 
 def test_drafts_write_one_eml_per_unit_and_send_nothing(seed, tmp_path, capsys):
     camp = copy_campaign(seed, tmp_path)
+    assert main(["campaign", "send", str(camp), "--drafts"]) == 2  # no sender yet: nobody could reply
+    assert "没有填写发件人地址 sender" in capsys.readouterr().err
+    assert not list((camp / "outbox").glob("*.eml"))
+    configure(camp, sender="coord@example.gov.cn")
     code = main(["campaign", "send", str(camp), "--drafts", "--units", "P00,P01C01"])
     assert code == 0
     drafts = sorted((camp / "outbox").glob("*.eml"))
@@ -315,3 +330,33 @@ def test_send_over_starttls_with_a_ca_file_beside_the_campaign(seed, tmp_path, t
         configure(camp, server, security="starttls", ca_file="没有这个文件.pem")
         with pytest.raises(NianbaoError, match="ca_file.*没有这个文件.pem"):
             send_templates(camp, units=["P02"], password=server.password)
+
+
+def test_reminders_keep_a_minimum_gap_per_unit(seed, tmp_path, smtp):
+    camp = configure(copy_campaign(seed, tmp_path), smtp)
+    first = remind(camp, units=["P00", "P01"], password=smtp.password)
+    assert first.count("sent") == 2
+    # the letter changes (new wording), but it is too soon to write to the same unit again
+    configure(camp, remind_body="{unit_name}：\\n\\n{problems}\\n\\n请尽快报送。")  # TOML escapes
+    soon = remind(camp, units=["P00", "P01"], password=smtp.password)
+    assert soon.count("skipped") == 2 and all("至少间隔 24 小时" in u.detail for u in soon.units)
+    assert remind(camp, units=["P00"], resend=True, password=smtp.password).count("sent") == 1
+    assert len(smtp.messages) == 3
+
+
+def test_drafts_list_units_without_an_address_instead_of_writing_to_nobody(seed, tmp_path, capsys):
+    camp = configure(copy_campaign(seed, tmp_path), sender="coord@example.gov.cn", sender_name="县政务公开办")
+    with Ledger(camp / "ledger.sqlite") as ledger, ledger.transaction() as db:
+        db.execute("UPDATE units SET email = '' WHERE code = 'P00'")
+        db.execute("UPDATE units SET email = 'a@x.cn, b@y.cn' WHERE code = 'P01'")
+    assert main(["campaign", "send", str(camp), "--drafts"]) == 1  # one unit could not be drafted: said so
+    err = capsys.readouterr().err
+    assert "P00" in err and "没有邮箱" in err
+    drafts = {p.name: p.read_bytes() for p in (camp / "outbox").glob("*.eml")}
+    assert f"P00_{YEAR}_下发邮件.eml" not in drafts and len(drafts) == 5
+    assert all(b"<>" not in raw for raw in drafts.values())
+    two = parse_message(drafts[f"P01_{YEAR}_下发邮件.eml"])
+    assert two.sender_address == "coord@example.gov.cn"
+    msg = email.message_from_bytes(drafts[f"P01_{YEAR}_下发邮件.eml"], policy=email.policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["a@x.cn", "b@y.cn"]  # every listed address receives it
+    assert "如有疑问，请联系 县政务公开办 王芳。" in msg.get_body(("plain",)).get_content()

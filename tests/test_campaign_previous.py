@@ -12,7 +12,7 @@ from nianbao.campaign.init import init_campaign
 from nianbao.campaign.status import decide
 from nianbao.errors import NianbaoError
 from nianbao.format import load_format
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 
 
 def test_previous_campaign_prefills_carry_over_of_accepted_units(tmp_path):

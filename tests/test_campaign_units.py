@@ -60,3 +60,29 @@ def test_status_in_a_narrow_terminal_folds_long_unit_names(tmp_path, capsys, mon
     assert "…" not in out
     cells = [line.split("│")[2].strip() for line in out.splitlines() if line.count("│") > 2]
     assert "".join(cells) == name  # the whole name, over several lines
+
+
+def test_names_are_normalised_and_a_cell_may_hold_several_addresses(tmp_path):
+    path = _csv(tmp_path, "code,name,email\n"
+                          "T,拖船镇　人民政府,t@x.cn\n"
+                          "J,县教育局（本级）  ,\"j@x.cn; jyj@x.cn，office@x.cn\"\n"
+                          "K,ＫＴＶ  管理站,k@x.cn\n")
+    units = read_units(path)
+    assert [u.name for u in units] == ["拖船镇人民政府", "县教育局（本级）", "KTV 管理站"]
+    assert units[1].email == "j@x.cn, jyj@x.cn, office@x.cn"
+    from nianbao.campaign.units import addresses, sender_units
+
+    assert addresses(units[1].email) == ["j@x.cn", "jyj@x.cn", "office@x.cn"]
+    assert sender_units("办公室 <JYJ@x.cn>", [(u.code, u.email) for u in units]) == ["J"]
+
+
+def test_init_warns_of_duplicate_names_missing_addresses_and_a_past_deadline(tmp_path, capsys):
+    from nianbao.cli import main
+
+    units = _csv(tmp_path, "code,name,email\nA,甲镇人民政府,a@x.cn\nB,甲镇 人民政府,b@x.cn\nC,乙镇人民政府,\n")
+    assert main(["campaign", "init", str(tmp_path / "camp"), "--year", "2025", "--units", str(units),
+                 "--deadline", "2020-01-15"]) == 0
+    err = capsys.readouterr().err
+    assert "“甲镇人民政府”出现在 2 个编码下（A、B）" in err
+    assert "没有邮箱" in err and "乙镇人民政府" in err
+    assert "截止日期 2020-01-15 已经过去" in err

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from fixtures.workbooks import consistent_fill, write
 from nianbao.check import check_file
 from nianbao.format import load_format
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.rules import check
 from nianbao.template import active_rules, compute_derived
 

@@ -9,7 +9,7 @@ import pytest
 
 from fixtures.workbooks import consistent_fill, edit_part, set_cells, sheet_part, write
 from nianbao.check import check_file
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.template import make_template
 from fixtures.workbooks import UNIT
 
@@ -144,3 +144,31 @@ def test_a_total_saved_without_any_result_is_named_as_blank(tmp_path, fmt2021):
     wb.save(path)
     (stale,) = [f for f in check_file(path).findings if f.code == "NOT-RECALCULATED"]
     assert "J6（保存时为空白，应为 5）" in stale.message
+
+
+def test_a_workbook_of_the_previous_template_version_still_reads(tmp_path, fmt2021):
+    """Templates before 2021.2 had check cells without the pending guard: still intact, not drift."""
+    import openpyxl
+
+    from nianbao.rules import excel_result
+    from nianbao.template import META_SHEET, ref_name
+
+    values = consistent_fill(fmt2021, random.Random(12))
+    path = write(fmt2021, tmp_path / "new.xlsx", values, year=2021)
+    sub = read_submission(path)
+    book = openpyxl.load_workbook(path)  # our own test edit, never done to a unit's file
+    for rule in fmt2021.rules:
+        loc = sub.locations.get(f"check.{rule.key}")
+        if loc is not None:
+            book[loc.sheet][loc.cell].value = "=" + excel_result(rule.compare, ref_name)
+    meta = book[META_SHEET]
+    row = next(r for r in range(1, meta.max_row + 1) if meta.cell(r, 1).value == "template_version")
+    meta.cell(row, 2).value = "2021.1"
+    old = tmp_path / "old.xlsx"
+    book.save(old)
+    report = check_file(old)
+    codes = {f.code for f in report.findings}
+    assert report.submission.template_version == "2021.1"
+    assert "DRIFT-FORMULA-CHANGED" not in codes and "DRIFT-OLD-TEMPLATE" in codes
+    inputs = [c.id for c in fmt2021.input_cells]  # openpyxl keeps no cached totals; inputs are what was typed
+    assert [report.submission.values[c] for c in inputs] == [read_submission(path).values[c] for c in inputs]

@@ -58,10 +58,10 @@ def test_an_unexpected_failure_on_one_file_is_that_files_finding(seed, tmp_path,
     camp, src = _camp(seed, tmp_path), seed[1]
     real = check.validate
 
-    def explode(sub, previous=None, **kwargs):
+    def explode(sub, previous=None, **options):
         if sub.unit_code == "P00C00":
             raise RuntimeError("boom in a rule nobody foresaw")
-        return real(sub, previous, **kwargs)
+        return real(sub, previous, **options)
 
     monkeypatch.setattr(check, "validate", explode)
     report = collect(camp, [src], workers=1)

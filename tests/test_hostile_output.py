@@ -13,7 +13,7 @@ from fixtures.workbooks import consistent_fill
 from hostile_corpus import NARRATIVE_TEXTS, _members, _rezip, good_workbook, with_text
 from nianbao.check import check_file, validate
 from nianbao.format import load_format
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 
 FMT = load_format("gov-info-disclosure-2021")
 NARRATIVE = FMT.narratives[1]

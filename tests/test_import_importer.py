@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from nianbao.importer import import_report, to_workbook
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from tests.conftest import require_shared
 
 

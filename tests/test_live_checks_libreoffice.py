@@ -13,6 +13,7 @@ there is none. Every rule's check cell equals the Python rendering of the same l
 from __future__ import annotations
 
 import random
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from nianbao.check import check_file
 from nianbao.findings import is_live
 from nianbao.format import load_format
 from nianbao.livechecks import rule_state, sheet_state
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.template import (CHECK_SHEET, FAILED_NAME, INSTRUCTIONS_SHEET, active_rules, compute_derived,
                               make_template)
 
@@ -138,6 +139,11 @@ def test_workbook_counts_what_check_finds_among_live_codes(saved):
             assert status.startswith("尚未"), detail
         if scenario == "valid" and fmt.edition == "2019":
             assert not live, detail
+        # Every file was recalculated by LibreOffice: text typed into a number cell is a text
+        # problem, never a missed recalculation; and what the clerk reads names no program.
+        assert not any(f.code == "NOT-RECALCULATED" for f in report.findings), detail
+        for f in report.findings:
+            assert "nianbao" not in f.message and not re.search(r"[A-Za-z]+Error|Exception", f.message), f.message
         verdicts[not live] += 1
     assert verdicts[True] >= 6 and verdicts[False] >= 40, verdicts
 

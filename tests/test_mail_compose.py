@@ -8,7 +8,8 @@ import email.policy
 import pytest
 
 from nianbao.errors import NianbaoError
-from nianbao.mail.compose import Attachment, attachment_filename, compose, render, safe_filename, write_eml
+from nianbao.mail.compose import (Attachment, attachment_filename, compose, render, report_filename, safe_filename,
+                                  write_eml)
 
 FIELDS = {"单位名称": "张巷镇人民政府", "截止日期": "2026年1月15日", "联系人": "李明"}
 
@@ -31,7 +32,25 @@ def test_attachment_names_are_short_and_safe():
     assert attachment_filename("A0101", 2025) == "A0101_2025_政务公开年报.xlsx"
     assert safe_filename("../../etc/pass wd.xlsx") == "etc_pass_wd.xlsx"
     long = safe_filename("某" * 200 + ".xlsx")
-    assert len(long) <= 60 and long.endswith(".xlsx")
+    assert len(long) <= 80 and long.endswith(".xlsx")
+
+
+def test_the_unit_sees_its_name_and_the_official_title_on_the_attachment():
+    assert report_filename("拖船镇人民政府", 2025) == "拖船镇人民政府2025年政府信息公开工作年度报告（填报模板）.xlsx"
+    assert report_filename("../县 教育局", 2025, "标注问题") == "县_教育局2025年政府信息公开工作年度报告（标注问题）.xlsx"
+    out = compose(sender="c@x.cn", sender_name="办公室", to="a@x.cn", to_name="甲镇", subject="年报", body="请填写",
+                  attachments=[Attachment(report_filename("甲镇", 2025), b"PK")])
+    parsed = email.message_from_bytes(out.data, policy=email.policy.default)
+    assert [p.get_filename() for p in parsed.iter_attachments()] == ["甲镇2025年政府信息公开工作年度报告（填报模板）.xlsx"]
+
+
+def test_several_addresses_all_receive_and_no_address_is_refused():
+    out = compose(sender="c@x.cn", sender_name="", to=["a@x.cn", "b@y.cn"], to_name="甲镇", subject="s", body="b")
+    assert out.recipients == ("a@x.cn", "b@y.cn")
+    parsed = email.message_from_bytes(out.data, policy=email.policy.default)
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["a@x.cn", "b@y.cn"]
+    with pytest.raises(NianbaoError, match="没有邮箱地址"):
+        compose(sender="c@x.cn", sender_name="", to="", to_name="杜市镇人民政府", subject="s", body="b")
 
 
 def _headers_of_attachment(raw: bytes) -> str:

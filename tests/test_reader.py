@@ -9,9 +9,9 @@ import pytest
 import xlsxwriter
 
 from fixtures.workbooks import UNIT, consistent_fill, write
-from nianbao import reader
+from nianbao.read import reader
 from nianbao.errors import InputFileError
-from nianbao.reader import read_submission, read_workbook
+from nianbao.read.reader import read_submission, read_workbook
 
 
 def test_reads_identity_numbers_and_formulas(tmp_path, fmt2021):
@@ -33,7 +33,8 @@ def test_reading_records_how_each_cell_was_found(tmp_path, fmt2021):
     reading = read_workbook(path)
     assert not reading.unlocated
     assert {p.how for p in reading.places.values()} == {"name"}
-    assert reading.cached[("检查", "D3")] == "通过"
+    first_check = reading.submission.locations[f"check.{fmt2021.rules[0].key}"]
+    assert reading.cached(first_check.sheet, first_check.cell) == "通过"
 
 
 def test_a_plain_workbook_is_not_a_template(tmp_path):
@@ -65,3 +66,26 @@ def test_too_many_cells_are_refused_before_loading(tmp_path, fmt2021, monkeypatc
     with pytest.raises(InputFileError) as err:
         read_submission(path)
     assert err.value.code == "FILE-TOO-MANY-CELLS"
+
+
+def test_a_returned_file_is_opened_once_and_each_part_inflated_once(tmp_path, fmt2021, monkeypatch):
+    import zipfile
+
+    path = write(fmt2021, tmp_path / "x.xlsx", consistent_fill(fmt2021, random.Random(2)), year=2021)
+    opened, inflated = [], []
+    real_init, real_open = zipfile.ZipFile.__init__, zipfile.ZipFile.open
+
+    def counting_init(self, file, *args, **kwargs):
+        opened.append(str(file))
+        real_init(self, file, *args, **kwargs)
+
+    def counting_open(self, name, *args, **kwargs):
+        inflated.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
+    reading = read_workbook(path)
+    assert reading.submission.values and not reading.unlocated
+    assert opened == [str(path)]
+    assert len(inflated) == len(set(inflated))  # [Content_Types].xml, then every member, once each

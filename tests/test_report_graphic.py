@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.report.build import write_graphic_files
 from nianbao.report.graphic import graphic_data, show
 from nianbao.report.model import build_document

@@ -91,3 +91,23 @@ def test_derived_cells_are_ordered_after_their_inputs(fmt2021):
     assert order.index("t3.total.natural") < order.index("t3.total.total")
     assert fmt2021.derived["t3.total.total"].rule_id == "T3-TOTAL-COL"
     assert "t4.cases.review_total" in fmt2021.derived
+
+
+@pytest.mark.parametrize("key", ["gov-info-disclosure-2021", "gov-info-disclosure-2019"])
+def test_compiled_evaluation_gives_what_walking_the_expression_gives(key):
+    import random
+    from decimal import Decimal
+
+    from nianbao.format import load_format
+    from nianbao.rules import evaluate, interpret
+
+    fmt = load_format(key)
+    rng = random.Random(3)
+    for _ in range(20):
+        values = {c: rng.choice([None, Decimal(0), Decimal("-0"), Decimal(rng.randint(-50, 999)),
+                                 Decimal(rng.randint(0, 99_999)) / 10_000]) for c in fmt.cells}
+        values.update({f"prev.{c}": rng.choice([None, Decimal(rng.randint(0, 99))]) for c in fmt.cells})
+        for rule in fmt.rules:
+            for side in (rule.compare.left, rule.compare.right):
+                compiled, walked = evaluate(side, values), interpret(side, values)
+                assert (compiled, str(compiled)) == (walked, str(walked)), rule.key

@@ -1,4 +1,4 @@
-"""Tests for nianbao.sniff: every returned file is hostile until proven to be a plain .xlsx.
+"""Tests for nianbao.read.package: every returned file is hostile until proven to be a plain .xlsx.
 
 All fixtures are built in pure Python in a temporary directory: real workbooks with
 xlsxwriter, foreign and hostile zips with zipfile, OLE2 compound files with a tiny hand-written
@@ -29,9 +29,9 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nianbao import sniff as sniff_module
+from nianbao.read import package as sniff_module
 from nianbao.errors import InputFileError
-from nianbao.sniff import (
+from nianbao.read.package import (
     CODES,
     MAX_TOTAL_UNCOMPRESSED,
     check_xml_safe,
@@ -1021,10 +1021,13 @@ def test_real_files_converted_by_libreoffice(tmp_path: Path) -> None:
 
 
 def test_bytesio_helpers_are_sound() -> None:
-    # The CFB writer round-trips through the sniffer's own reader.
+    # The CFB writer round-trips through olefile, which the sniffer reads compound files with.
+    import olefile
+
     with io.BytesIO(build_cfb({"A": b"x" * 10, "B": b"y" * 5000, "S": {"C": b"z"}})) as f:
-        ole = sniff_module._OleFile(f, len(f.getvalue()))
-        assert ole.names == ["Root Entry", "A", "B", "S", "C"]
-        assert ole.stream_head("a", 4) == b"xxxx"
-        assert ole.stream_head("b", 4) == b"yyyy"
-        assert ole.stream_head("c", 1) == b"z"
+        names, ole = sniff_module._read_ole(f)
+        assert names == {"a", "b", "s", "c"}
+        assert isinstance(ole, olefile.OleFileIO)
+        assert ole.openstream("a").read(4) == b"xxxx"
+        assert ole.openstream("b").read(4) == b"yyyy"
+        assert ole.openstream("S/C").read(1) == b"z"

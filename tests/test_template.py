@@ -10,13 +10,14 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from nianbao.layout import table_layout
-from nianbao.reader import read_submission
+from nianbao.layout import display_width, table_layout
+from nianbao.read.reader import read_submission
 from nianbao.template import (
     CHECK_SHEET,
     INSTRUCTIONS_SHEET,
     META_SHEET,
     NARRATIVE_SHEET,
+    CHECK_WIDTHS,
     MIN_PRINT_SCALE,
     make_template,
     one_page_scale,
@@ -260,6 +261,7 @@ def test_check_sheet_speaks_chinese_and_links_to_the_cells(generated):
         description, where = ws.cell(r, 2).value, ws.cell(r, 3)
         assert re.search(r"[\u4e00-\u9fff]", description) and not re.search(r"[A-Za-z]{2,}", description), description
         assert re.search(r"[\u4e00-\u9fff]", where.value), where.value
+        assert display_width(where.value) <= CHECK_WIDTHS[2] - 1, where.value  # links do not wrap
         # Every row links to a cell that exists: a rule's row to its first cell.
         link = where.hyperlink.location
         sheet, cell = link.rsplit("!", 1)
@@ -270,7 +272,7 @@ def test_check_sheet_speaks_chinese_and_links_to_the_cells(generated):
             loc = sub.locations[rule.cells[0]]
             assert (sheet, cell) == (loc.sheet, loc.cell), (rule.key, link)
     # The rule code stays, in a narrow column for the coordinator.
-    assert ws.column_dimensions["G"].width <= 13 and ws.column_dimensions["B"].width >= 40
+    assert ws.column_dimensions["G"].width <= 16 and ws.column_dimensions["B"].width >= 40
     # One page wide: the helper columns are hidden and outside the print area.
     assert ws.print_area and "$A$1:$G$" in ws.print_area
     helper = ws.column_dimensions["H"]
@@ -294,5 +296,5 @@ def test_formulas_fit_every_office_suite(generated):
             for c in row:
                 if isinstance(c.value, str) and c.value.startswith("="):
                     assert len(c.value) < 8192, (ws.title, c.coordinate)
-                    for args in re.findall(r"COUNT\(([^()]*)\)", c.value):
+                    for args in re.findall(r"(?:COUNT|MAX)\(([^()]*)\)", c.value):
                         assert args.count(",") < 255, (ws.title, c.coordinate)

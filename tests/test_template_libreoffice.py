@@ -17,7 +17,7 @@ import pytest
 
 from fixtures.workbooks import consistent_fill
 from libreoffice import Job, require_libreoffice, run_jobs
-from nianbao.reader import read_submission
+from nianbao.read.reader import read_submission
 from nianbao.rules import check
 from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, active_rules, compute_derived, make_template
 

@@ -25,12 +25,12 @@ from nianbao.livechecks import BLANK as BLANK_STATE
 from nianbao.livechecks import TEXT as TEXT_STATE
 from nianbao.livechecks import rule_inputs, sheet_state
 from nianbao.narrative_checks import check_narratives
-from nianbao.numbers import MAX_COUNT, check_kind, parse_number
-from nianbao.reader import read_workbook
+from nianbao.numbers import check_kind, parse_number
+from nianbao.read.reader import read_workbook
 from nianbao.rules import check as check_rule
 from nianbao.rules import fmt as fmt_number
+from nianbao.read.package import CODES as FILE_CODES
 from nianbao.safetext import quote
-from nianbao.sniff import CODES as FILE_CODES
 from nianbao.submission import Submission
 from nianbao.template import active_rules
 
@@ -238,10 +238,8 @@ def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
             findings.append(Finding(TYPES, "error", f"{label}：{parsed.error}。", value=parsed.original,
                                     **where))
             continue
-        # A number typed as text is NUMBER-AS-TEXT, unless it is out of any report's range:
-        # retyping it as a number would not help, so that is a TYPES error.
-        if workbook and isinstance(raw, str) and not derived and abs(parsed.value) <= MAX_COUNT:
-            findings.append(Finding(NUMBER_AS_TEXT, "error", _as_text_message(label, raw, parsed.value),
+        if workbook and isinstance(raw, str) and not derived:
+            findings.append(Finding(NUMBER_AS_TEXT, "error", _as_text_message(label, raw, parsed.value, cell.kind),
                                     value=parsed.original, expected=fmt_number(parsed.value), **where))
             continue
         problem = check_kind(parsed.value, cell.kind)
@@ -263,8 +261,11 @@ def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
     return findings
 
 
-def _as_text_message(label: str, raw: str, value: Decimal) -> str:
+def _as_text_message(label: str, raw: str, value: Decimal, kind: str) -> str:
     shown = raw.strip() if len(raw.strip()) <= 20 else raw.strip()[:20] + "…"
+    problem = check_kind(value, kind)
+    if problem:  # no use suggesting to type a number that would be wrong as a number too
+        return f"{label}中的“{shown}”是文本，不是数字，表格里的合计和检查不会计入它；而且{problem}。"
     return (f"{label}中的“{shown}”是文本，不是数字，表格里的合计和检查不会计入它。请删除后直接输入阿拉伯数字 "
             f"{fmt_number(value)}（不要先设成文本格式，不要用全角数字）。")
 

@@ -86,7 +86,7 @@ def template_command(
     fmt = resolve_format(year, format_key)
     prev_sub = None
     if previous is not None:
-        from nianbao.reader import read_submission
+        from nianbao.read.reader import read_submission
 
         if not previous.is_file():
             fail(f"找不到上年度文件：{previous}")

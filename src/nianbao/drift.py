@@ -10,6 +10,7 @@ inputs). Each is a finding; none stops the check, because the numbers are still 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from nianbao.findings import Finding, register
@@ -17,7 +18,7 @@ from nianbao.format.load import format_for_year
 from nianbao.format.model import Format
 from nianbao.livechecks import TEXT, result_formula, sheet_state
 from nianbao.numbers import parse_number
-from nianbao.reader import BY_COORDS, MOVED, Reading, normalise_label
+from nianbao.read.reader import BY_COORDS, MOVED, Reading, normalise_label
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, fmt as fmt_number, to_excel
 from nianbao.safetext import quote
 from nianbao.submission import Submission
@@ -68,9 +69,31 @@ def detect(reading: Reading) -> list[Finding]:
 def formula_intact(sub: Submission, cell_id: str) -> bool:
     """The derived cell still holds the template's formula (so its value follows the inputs)."""
     raw = sub.raw.get(cell_id)
-    rule = sub.format.derived.get(cell_id)
-    return (rule is not None and isinstance(raw, str)
-            and _norm_formula(raw) == _norm_formula("=" + to_excel(rule.compare.right, ref_name)))
+    expected = expected_formulas(sub.format).derived.get(cell_id)
+    return expected is not None and isinstance(raw, str) and _norm_formula(raw) == expected
+
+
+@dataclass(frozen=True)
+class ExpectedFormulas:
+    """The template's formulas of one format, normalised for comparison: derived cell id -> the
+    formula of its cell, rule key -> the formulas its check cell may hold (see check_formulas)."""
+
+    derived: dict[str, str]
+    checks: dict[str, frozenset[str]]
+
+
+_EXPECTED: dict[int, tuple[Format, ExpectedFormulas]] = {}
+
+
+def expected_formulas(fmt: Format) -> ExpectedFormulas:
+    """Rendered once per loaded format (a worker renders each format once, not once per file)."""
+    cached = _EXPECTED.get(id(fmt))
+    if cached is None or cached[0] is not fmt:
+        expected = ExpectedFormulas(
+            {cell_id: _norm_formula("=" + to_excel(rule.compare.right, ref_name)) for cell_id, rule in fmt.derived.items()},
+            {rule.key: frozenset(_norm_formula(f) for f in check_formulas(fmt, rule)) for rule in fmt.rules})
+        cached = _EXPECTED[id(fmt)] = (fmt, expected)
+    return cached[1]
 
 
 def rule_inputs(sub: Submission) -> dict[str, Decimal | None]:
@@ -98,9 +121,9 @@ def _norm_formula(text: str) -> str:
 
 def _sheets(reading: Reading, findings: list[Finding]) -> dict[str, str]:
     """Missing/renamed/added sheets; returns template sheet name -> its new name."""
-    wb, fmt = reading.workbook, reading.format
+    fmt = reading.format
     expected = expected_sheets(fmt)
-    actual = list(wb.sheetnames)
+    actual = reading.book.sheetnames
     missing = [s for s in expected if s not in actual]
     added = [s for s in actual if s not in expected and s != ANNOTATION_SHEET]
     renamed: dict[str, str] = {}
@@ -131,19 +154,16 @@ def _meta_sheet(reading: Reading, ident: str) -> str | None:
 
 
 def _protection(reading: Reading, findings: list[Finding], renamed: dict[str, str]) -> None:
-    wb = reading.workbook
+    book = reading.book
     for sheet in expected_sheets(reading.format):
         name = renamed.get(sheet, sheet)
-        if name == META_SHEET or name not in wb.sheetnames:
+        if name == META_SHEET or name not in book.sheets:
             continue
-        if not wb[name].protection.sheet:
+        if not book.sheets[name].protected:
             findings.append(Finding(UNPROTECTED, "warning",
                                     f"工作表“{quote(name)}”的保护被取消了。请不要取消保护、插入或删除行列；数据已按单元格名称"
                                     f"读取，请重点核对本表。", sheet=name))
-    # LibreOffice keeps the lock but writes a bare <workbookProtection/>: only a missing element
-    # or an explicit lockStructure="0" means the structure was unlocked.
-    security = getattr(wb, "security", None)
-    if security is None or security.lockStructure is False:
+    if not book.structure_locked:
         findings.append(Finding(STRUCTURE_UNLOCKED, "warning",
                                 "工作簿结构保护被取消了（可以增删、改名工作表）。请使用下发的模板填写。"))
 
@@ -170,7 +190,7 @@ def _locations(reading: Reading, findings: list[Finding], renamed: dict[str, str
         findings.append(Finding(NAME_MISSING, "warning",
                                 f"工作表“{quote(sheet)}”中有 {len(cells)} 个单元格的名称丢失（例如 {'、'.join(cells[:3])}），"
                                 f"已按模板中的位置读取并核对了标签。", sheet=sheet, cell=cells[0], cells=tuple(cells)))
-    gone_sheets = {s for s in expected_sheets(reading.format) if s not in reading.workbook.sheetnames
+    gone_sheets = {s for s in expected_sheets(reading.format) if s not in reading.book.sheets
                    and s not in renamed}
     lost: dict[str, list[str]] = defaultdict(list)
     for entry in reading.unlocated:
@@ -211,14 +231,13 @@ def _formulas(reading: Reading, findings: list[Finding]) -> None:
         loc = sub.locations.get(ident)
         if loc is None:
             continue
-        raw = reading.workbook[loc.sheet][loc.cell].value
-        expected = {_norm_formula(f) for f in check_formulas(fmt, rule)}
+        raw = reading.book.value(loc.sheet, loc.cell)
         if not (isinstance(raw, str) and raw.startswith("=")):
             findings.append(Finding(FORMULA_REPLACED, "warning",
                                     f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被覆盖成了“{quote(raw if raw is not None else '')}”，"
                                     f"它不再反映填写的数字。核对时已按填写的数字重新计算全部规则。", sheet=loc.sheet, cell=loc.cell,
                                     name=loc.name, value=None if raw is None else str(raw)))
-        elif _norm_formula(raw) not in expected:
+        elif _norm_formula(raw) not in expected_formulas(fmt).checks[rule.key]:
             findings.append(Finding(FORMULA_CHANGED, "warning",
                                     f"“{CHECK_SHEET}”工作表 {loc.cell} 的检查公式被改动了。核对时已按填写的数字重新计算全部规则。",
                                     sheet=loc.sheet, cell=loc.cell, name=loc.name, value=str(raw)))
@@ -229,19 +248,14 @@ def _formulas(reading: Reading, findings: list[Finding]) -> None:
 
 def _validations(reading: Reading, findings: list[Finding]) -> None:
     """Input cells whose in-sheet validation is gone (pasting over a cell removes it)."""
-    sub, wb, fmt = reading.submission, reading.workbook, reading.format
+    sub, book, fmt = reading.submission, reading.book, reading.format
     by_sheet: dict[str, list[str]] = defaultdict(list)
     for cell in fmt.input_cells:
         loc = sub.locations.get(cell.id)
         if loc is not None:
             by_sheet[loc.sheet].append(loc.cell)
     for sheet, cells in by_sheet.items():
-        covered: set[str] = set()
-        for dv in wb[sheet].data_validations.dataValidation:
-            for rng in dv.sqref.ranges:
-                for row in rng.cells:
-                    covered.add(_cell_name(*row))
-        missing = [c for c in cells if c not in covered]
+        missing = [c for c in cells if not _validated(book.sheets[sheet], c)]
         if missing:
             findings.append(Finding(VALIDATION_MISSING, "warning",
                                     f"工作表“{quote(sheet)}”中有 {len(missing)} 个填报单元格的数据有效性不见了（通常是从别处粘贴"
@@ -250,10 +264,13 @@ def _validations(reading: Reading, findings: list[Finding]) -> None:
                                     cells=tuple(missing)))
 
 
-def _cell_name(row: int, col: int) -> str:
-    from openpyxl.utils import get_column_letter
+def _validated(sheet, a1: str) -> bool:
+    from openpyxl.utils.cell import coordinate_to_tuple
 
-    return f"{get_column_letter(col)}{row}"
+    try:
+        return sheet.validated(*coordinate_to_tuple(a1))
+    except (ValueError, TypeError):  # not a cell reference (a damaged meta map): not covered
+        return False
 
 
 def _versions(reading: Reading, findings: list[Finding]) -> None:
@@ -272,7 +289,7 @@ def _versions(reading: Reading, findings: list[Finding]) -> None:
                                 f"{sub.year} 年度应使用 {wanted.edition} 版格式（{wanted.basis}），这份文件用的是 "
                                 f"{fmt.edition} 版格式。请改用 {sub.year} 年度的模板。", value=fmt.key,
                                 expected=wanted.key))
-    props = {p.name: str(p.value) for p in getattr(reading.workbook, "custom_doc_props", ()) or ()}
+    props = reading.book.properties
     pairs = (("nianbao_unit_name", "unit_name", "单位"), ("nianbao_year", "year", "年度"),
              ("nianbao_token", "token", "模板标识"), ("nianbao_format_key", "format_key", "格式"))
     for prop, key, what in pairs:
@@ -299,7 +316,7 @@ def _recalculation(reading: Reading, findings: list[Finding]) -> None:
         loc = sub.locations.get(cell_id)
         if loc is None or not formula_intact(sub, cell_id):
             continue
-        cached = parse_number(reading.cached.get((loc.sheet, loc.cell))).value
+        cached = parse_number(reading.cached(loc.sheet, loc.cell)).value
         computed = values.get(cell_id) or Decimal(0)
         if (cached if cached is not None else Decimal(0)) != computed:
             saved = f"保存的是 {fmt_number(cached)}" if cached is not None else "保存时为空白"
@@ -308,7 +325,7 @@ def _recalculation(reading: Reading, findings: list[Finding]) -> None:
         loc = sub.locations.get(f"check.{rule.key}")
         if loc is None:
             continue
-        cached = reading.cached.get((loc.sheet, loc.cell))
+        cached = reading.cached(loc.sheet, loc.cell)
         if cached not in (PASS_TEXT, FAIL_TEXT):
             if cached is None or isinstance(cached, (int, float)):
                 if any(values.get(c) for c in rule.cells):
@@ -336,4 +353,4 @@ def _as_the_sheet_computes(sub: Submission) -> dict[str, Decimal | None]:
     return values
 
 
-__all__ = ["detect", "expected_sheets", "formula_intact", "rule_inputs"]
+__all__ = ["ExpectedFormulas", "detect", "expected_formulas", "expected_sheets", "formula_intact", "rule_inputs"]

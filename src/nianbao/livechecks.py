@@ -16,7 +16,7 @@ it shows ``PENDING_TEXT``, never a difference computed from blanks.
 
 Spreadsheet functions used, all present in Excel 2007+, WPS and LibreOffice (tests run the
 LibreOffice side): IF, AND, OR, ISNUMBER, ISERROR, LEN, TRIM, INT, ROUND, COUNT, COUNTIF, SUMIF,
-SUM. See docs/live-checks.md.
+SUM, MAX. See docs/live-checks.md.
 """
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ from nianbao.rules import FAIL_TEXT, PASS_TEXT, PRECISION, Ref, check, refs_of, 
 
 #: Every function the template's formulas may use: present in Excel 2007+, WPS and LibreOffice.
 COMMON_FUNCTIONS = frozenset({"IF", "AND", "OR", "ISNUMBER", "ISERROR", "LEN", "TRIM", "INT", "ROUND", "ABS",
-                              "COUNT", "COUNTIF", "SUMIF", "SUM"})
+                              "COUNT", "COUNTIF", "SUMIF", "SUM", "MAX"})
 
-OK, BLANK, TEXT, WRONG = 0, 1, 2, 3
+# Ordered so that "pending" (blank or text) is every state from BLANK up.
+OK, WRONG, BLANK, TEXT = 0, 1, 2, 3
+#: The 检查 sheet's hidden state columns start here (0-based column, row).
+STATE_COL, STATE_ROW = 12, 3
 PENDING_TEXT = "待填写"
 
 NameOf = Callable[[Ref], str]
@@ -48,7 +51,9 @@ def sheet_state(raw: object, kind: str) -> int:
         return BLANK
     if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal)):
         return TEXT
-    return WRONG if check_kind(parse_number(raw).value, kind) else OK
+    value = parse_number(raw).value
+    # NaN/INF stored as a number: the sheet's formulas see an error, never a valid count.
+    return WRONG if value is None or check_kind(value, kind) else OK
 
 
 def state_formula(name: str, kind: str) -> str:
@@ -112,23 +117,46 @@ def rule_state(fmt: Format, rule: RuleInstance, states: Mapping[str, int],
     if any(states.get(c, BLANK) in (BLANK, TEXT) for c in rule_inputs(fmt, rule)):
         return RuleState(PENDING_TEXT, None)
     outcome = check(rule, values)
-    return RuleState(outcome.text, outcome.diff)
+    return RuleState(outcome.text, outcome.diff if outcome.ok is False or rule.compare.op == "==" else None)
 
 
-def _guard(fmt: Format, rule: RuleInstance, name_of: NameOf) -> tuple[str, int]:
-    inputs = rule_inputs(fmt, rule)
-    return "COUNT(" + ",".join(name_of(Ref(c)) for c in inputs) + ")", len(inputs)
+def state_cells(fmt: Format) -> dict[str, tuple[int, int]]:
+    """Where the 检查 sheet keeps each input's state: one hidden column per table, one row per
+    input in definition order (0-based row, column). A pure function of the format, so the
+    reader can rebuild the check formulas it expects."""
+    places: dict[str, tuple[int, int]] = {}
+    for col, table in enumerate(fmt.tables.values(), start=STATE_COL):
+        for row, cell in enumerate(inputs_of_table(fmt, table.id), start=STATE_ROW):
+            places[cell.id] = (row, col)
+    return places
+
+
+def _pending(fmt: Format, rule: RuleInstance) -> str:
+    """True while any input the rule reads is blank or text: the largest of their states."""
+    places = state_cells(fmt)
+    refs = ",".join(_a1(*places[c]) for c in rule_inputs(fmt, rule))
+    return f"MAX({refs})>={BLANK}"
 
 
 def result_formula(fmt: Format, rule: RuleInstance, name_of: NameOf) -> str:
-    count, n = _guard(fmt, rule, name_of)
-    return (f'=IF({count}<{n},"{PENDING_TEXT}",'
+    return (f'=IF({_pending(fmt, rule)},"{PENDING_TEXT}",'
             f'IF({excel_condition(rule.compare, name_of)},"{PASS_TEXT}","{FAIL_TEXT}"))')
 
 
-def difference_formula(fmt: Format, rule: RuleInstance, name_of: NameOf) -> str:
-    count, n = _guard(fmt, rule, name_of)
-    return f'=IF({count}<{n},"",{excel_difference(rule.compare, name_of)})'
+def difference_formula(result_a1: str, rule: RuleInstance, name_of: NameOf) -> str:
+    """The difference, left blank while the rule is pending (its result cell says so); for a
+    bound (<=, >=) only while it fails, as the distance to a limit means nothing to a clerk."""
+    shown = f'{result_a1}="{PENDING_TEXT}"' if rule.compare.op == "==" else f'{result_a1}<>"{FAIL_TEXT}"'
+    return f'=IF({shown},"",{excel_difference(rule.compare, name_of)})'
+
+
+def _a1(row: int, col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"${letters}${row + 1}"
 
 
 # ----------------------------------------------------------------------------- what is left
@@ -147,6 +175,6 @@ def blank_errors_formula(count: str, inputs: int) -> str:
     return f"IF({count}={inputs},1,{count})" if inputs > 1 else count
 
 
-__all__ = ["BLANK", "COMMON_FUNCTIONS", "OK", "PENDING_TEXT", "TEXT", "WRONG", "RuleState", "blank_errors", "blank_errors_formula",
+__all__ = ["BLANK", "COMMON_FUNCTIONS", "STATE_COL", "STATE_ROW", "state_cells", "OK", "PENDING_TEXT", "TEXT", "WRONG", "RuleState", "blank_errors", "blank_errors_formula",
            "difference_formula", "inputs_of_table", "result_formula", "rule_inputs", "rule_state", "sheet_state",
            "state_formula", "text_state", "text_state_formula", "wrong_format_formula"]

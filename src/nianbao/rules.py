@@ -13,7 +13,9 @@ import ast
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, Overflow, localcontext
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
+
+from nianbao.expr import BinOp, Compare, Expr, Neg, Num, Ref, Sum, refs_of
 
 if TYPE_CHECKING:
     from nianbao.format.model import RuleInstance, Table
@@ -28,40 +30,6 @@ class RuleSyntaxError(ValueError):
     """An expression that is not part of the rule language; the message is Chinese."""
 
 
-@dataclass(frozen=True)
-class Ref:
-    cell: str
-    previous: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"prev.{self.cell}" if self.previous else self.cell
-
-
-@dataclass(frozen=True)
-class Num:
-    value: Decimal
-
-
-@dataclass(frozen=True)
-class Neg:
-    operand: Expr
-
-
-@dataclass(frozen=True)
-class BinOp:
-    op: str  # "+" or "-"
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True)
-class Sum:
-    items: tuple[Expr, ...]
-
-
-Expr = Union[Ref, Num, Neg, BinOp, Sum]
-
 _COMPARE_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _EXCEL_OPS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _PY_OPS: dict[str, Callable[[Decimal], bool]] = {
@@ -72,30 +40,6 @@ _PY_OPS: dict[str, Callable[[Decimal], bool]] = {
     ">": lambda d: d > 0,
     ">=": lambda d: d >= 0,
 }
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str
-    left: Expr
-    right: Expr
-
-    def refs(self) -> Iterator[Ref]:
-        yield from refs_of(self.left)
-        yield from refs_of(self.right)
-
-
-def refs_of(node: Expr) -> Iterator[Ref]:
-    if isinstance(node, Ref):
-        yield node
-    elif isinstance(node, Neg):
-        yield from refs_of(node.operand)
-    elif isinstance(node, BinOp):
-        yield from refs_of(node.left)
-        yield from refs_of(node.right)
-    elif isinstance(node, Sum):
-        for item in node.items:
-            yield from refs_of(item)
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -242,19 +186,63 @@ Values = Mapping[str, "Decimal | None"]
 def evaluate(node: Expr, values: Values) -> Decimal:
     """Value of an expression; blank cells count as 0 (blankness is reported elsewhere).
 
-    ``values`` is keyed by cell id, and by ``prev.<cell id>`` for last year's numbers.
+    ``values`` is keyed by cell id, and by ``prev.<cell id>`` for last year's numbers. Each
+    expression is turned into a Python function once (a format's rules are evaluated for
+    every file checked) that does the same Decimal operations in the same order as
+    :func:`interpret`.
     """
+    found = _COMPILED.get(id(node))
+    if found is None or found[0] is not node:
+        found = _COMPILED[id(node)] = (node, _compile(node))
+    return found[1](values)
+
+
+_COMPILED: dict[int, tuple[Expr, Callable[[Values], Decimal]]] = {}
+_ZERO = Decimal(0)
+
+
+def _compile(node: Expr) -> Callable[[Values], Decimal]:
+    if isinstance(node, Ref):
+        key = node.key
+
+        def ref(values: Values) -> Decimal:
+            value = values.get(key)
+            return _ZERO if value is None else value
+        return ref
+    if isinstance(node, Num):
+        number = node.value
+        return lambda values: number
+    if isinstance(node, Neg):
+        operand = _compile(node.operand)
+        return lambda values: -operand(values)
+    if isinstance(node, BinOp):
+        left, right = _compile(node.left), _compile(node.right)
+        if node.op == "+":
+            return lambda values: left(values) + right(values)
+        return lambda values: left(values) - right(values)
+    items = [_compile(item) for item in node.items]
+
+    def total(values: Values) -> Decimal:
+        result = Decimal(0)
+        for item in items:
+            result = result + item(values)
+        return result
+    return total
+
+
+def interpret(node: Expr, values: Values) -> Decimal:
+    """:func:`evaluate` by walking the expression (the definition the compiled form follows)."""
     if isinstance(node, Ref):
         value = values.get(node.key)
         return Decimal(0) if value is None else value
     if isinstance(node, Num):
         return node.value
     if isinstance(node, Neg):
-        return -evaluate(node.operand, values)
+        return -interpret(node.operand, values)
     if isinstance(node, BinOp):
-        left, right = evaluate(node.left, values), evaluate(node.right, values)
+        left, right = interpret(node.left, values), interpret(node.right, values)
         return left + right if node.op == "+" else left - right
-    return sum((evaluate(item, values) for item in node.items), Decimal(0))
+    return sum((interpret(item, values) for item in node.items), Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from nianbao.findings import after_sending_sentence
 from nianbao.livechecks import (
     BLANK,
     PENDING_TEXT,
+    STATE_COL,
+    STATE_ROW,
     TEXT,
     WRONG,
     RuleState,
@@ -57,9 +59,7 @@ FAILED_NAME = "nb_check_failed"  # the 检查 sheet's column of errors (1 per er
 WARNED_NAME = "nb_check_warned"
 UNIT_GROUP = "单位信息"
 #: Visible columns of the 检查 sheet (序号, 检查内容, 位置, 结果, 差额/个数, 级别, 规则编号): one A4 page wide.
-CHECK_WIDTHS = (5, 50, 30, 8, 9, 6, 12)
-#: Hidden columns of the 检查 sheet holding one state per input cell (see livechecks), per sheet.
-STATE_COL, STATE_ROW = 12, 3
+CHECK_WIDTHS = (5, 46, 28, 8, 9, 6, 15)
 CHECK_NOTE = ("本表随填写自动计算。“不通过”和“待填写”的行需要处理：点击“位置”可跳到该单元格；“待填写”表示相关单元格"
               "还没有填完，填完后才会检查。最右一列的规则编号供汇总单位核对时使用。")
 STATUS_NAME = "nb_status"
@@ -407,10 +407,12 @@ class TemplateWriter:
         if first:
             cell = self.fmt.cells[first]
             sheet, r, c = target
-            where = f"{self.fmt.tables[cell.table].short} {xl_rowcol_to_cell(r, c)}（{cell.row.display}·{cell.column.label}）"
+            # The description names the row and column; the link names the sheet and cell, short
+            # enough for one line (office suites do not wrap a hyperlink cell).
+            where = f"{self.fmt.tables[cell.table].sheet} {xl_rowcol_to_cell(r, c)}"
         self._link(ws, row, 2, target, where)
         ws.write_formula(row, 3, result_formula(self.fmt, rule, ref_name), st.result, state.text)
-        ws.write_formula(row, 4, difference_formula(self.fmt, rule, ref_name), st.center,
+        ws.write_formula(row, 4, difference_formula(xl_rowcol_to_cell(row, 3), rule, ref_name), st.center,
                          "" if state.diff is None else float(state.diff))
         ws.write(row, 5, "错误" if rule.severity == "error" else "警告", st.center)
         ws.write(row, 6, rule.rule_id, st.code)
@@ -578,7 +580,8 @@ class TemplateWriter:
         content = [g for g in live.groups if g.short != UNIT_GROUP]
         inputs = sum(len(g.cells) for g in content)
         blanks = sum(item.count for g in content for item in g.items if item.state == BLANK)
-        passed = f"全部通过（共 {self.checks_total} 项检查），可以报送。"
+        passed = (f"全部通过（共 {self.checks_total} 项检查），可以报送。正文与表格是否一致、与上年是否衔接、"
+                  f"文件是否完整，报送后还会核对（见填报说明第 {len(INSTRUCTIONS) + 1} 条）。")
         fresh = "尚未填写：请填写单位信息、“正文”和各表（没有发生的填 0），本页显示“全部通过”后再报送。"
         carried = len(self.prefilled)  # last year's carry-over typed in for the clerk is not her filling
         if errors == 0:

@@ -12,8 +12,11 @@ A kill between 2 and 4 leaves a stored file without a receipt; the next run stor
 (a no-op) and records it. A kill inside 4 rolls the transaction back. So the ledger is always
 consistent and a rerun completes the work.
 
-The unit is the one whose campaign token the workbook carries — never the file name or the
-sender. A file claiming a unit's code with another token, a file of another year, anything
+The unit inside the file is the one whose campaign token the workbook carries — never the file
+name. The sender is recorded beside it (``receipts.sender_units``: the units whose registered
+address sent the mail), and :mod:`nianbao.campaign.review` compares the two: another unit's
+template from a unit's address is held as 待核实, an unusable file from a unit's address counts
+as that unit's 已收到·无法使用. A file claiming a unit's code with another token, a file of another year, anything
 that is not one of our templates: all are recorded as unidentified versions and reported.
 """
 
@@ -28,10 +31,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nianbao.campaign.init import Campaign, open_campaign
+from nianbao.campaign.folder import Campaign, open_campaign
 from nianbao.campaign.lock import CampaignLock
 from nianbao.campaign.sources import Received, iter_sources
 from nianbao.campaign.store import Stored, TooLarge
+from nianbao.campaign.units import sender_units
 from nianbao.errors import NianbaoError
 from nianbao.findings import register
 from nianbao.workers import worker_pool
@@ -98,7 +102,8 @@ def check_stored(path: str) -> dict:
         out.update(token=sub.token, code=sub.unit_code, name=sub.unit_name, year=sub.year,
                    format_key=sub.format.key, template_version=sub.template_version,
                    values={k: (None if v is None else str(v)) for k, v in sub.values.items()
-                           if k not in sub.format.derived})
+                           if k not in sub.format.derived},
+                   narratives={k: v for k, v in sub.narratives.items() if v})
     return out
 
 
@@ -132,6 +137,7 @@ class _Collector:
         units = self.ledger.units()
         self.by_token = {u["token"]: u for u in units}
         self.by_code = {u["code"]: u for u in units}
+        self.addresses = [(u["code"], u["email"]) for u in units]
         self.pool: ProcessPoolExecutor | None = None
         self.queue: deque = deque()  # (item, stored, message_stored, future|None) in arrival order
         self.pending: set[str] = set()  # hashes being checked, not yet recorded
@@ -248,11 +254,13 @@ class _Collector:
         with self.ledger.transaction() as db:
             if message is not None:
                 _insert_file(db, message)
+            senders = ",".join(sender_units(item.sender, self.addresses))
             if stored is None:
                 db.execute("INSERT INTO receipts (source_key, source, name, received_at, sender, message_sha256, size, "
-                           "problem_code, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           "problem_code, problem, subject, sender_units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (item.source_key, item.source, item.name, item.received_at, item.sender,
-                            message.sha256 if message else None, item.size, item.problem_code, item.problem))
+                            message.sha256 if message else None, item.size, item.problem_code, item.problem,
+                            item.subject, senders))
             else:
                 _insert_file(db, stored)
                 if result is not None:
@@ -261,9 +269,9 @@ class _Collector:
                 else:
                     outcome.outcome = "duplicate"
                 db.execute("INSERT INTO receipts (source_key, source, name, received_at, sender, sha256, message_sha256, "
-                           "size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           "size, subject, sender_units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (item.source_key, item.source, item.name, item.received_at, item.sender, stored.sha256,
-                            message.sha256 if message else None, stored.size))
+                            message.sha256 if message else None, stored.size, item.subject, senders))
                 version = db.execute("SELECT * FROM versions WHERE sha256 = ?", (stored.sha256,)).fetchone()
                 outcome.sha256 = stored.sha256
                 outcome.unit_code = version["unit_code"]
@@ -287,12 +295,13 @@ class _Collector:
             status = "errors" if errors else "warnings" if warnings else "passed"
         cur = db.execute(
             "INSERT INTO versions (sha256, unit_code, status, problem_code, problem, claimed_code, claimed_name, token, "
-            "year, format_key, template_version, errors, warnings, received_at, values_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "year, format_key, template_version, errors, warnings, received_at, values_json, narratives_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (stored.sha256, unit_code, status, problem_code, problem, result.get("code", ""), result.get("name", ""),
              result.get("token", ""), result.get("year"), result.get("format_key", ""),
              result.get("template_version", ""), errors, warnings, item.received_at,
-             json.dumps(result.get("values", {}), ensure_ascii=False, sort_keys=True)))
+             json.dumps(result.get("values", {}), ensure_ascii=False, sort_keys=True),
+             json.dumps(result.get("narratives", {}), ensure_ascii=False, sort_keys=True)))
         vid = cur.lastrowid
         db.executemany(
             "INSERT INTO findings (version_id, seq, code, severity, message, sheet, cell, name, tbl, row_label, "

@@ -13,21 +13,21 @@ import os
 import secrets
 import shutil
 import tempfile
-import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from nianbao.campaign.folder import DEFAULT_TIMEZONE, OUTBOX, SETTINGS_NAME, Campaign, open_campaign
 from nianbao.campaign.ledger import LEDGER_NAME, Ledger, now
+from nianbao.campaign.review import latest_accepted
 from nianbao.campaign.store import Inbox
-from nianbao.campaign.units import Unit, read_units, write_units_csv
-from nianbao.errors import NianbaoError, set_work_folder
+from nianbao.campaign.units import Unit, list_warnings, read_units, write_units_csv
+from nianbao.errors import NianbaoError
 from nianbao.format import resolve_format
 from nianbao.format.model import Format
 
-SETTINGS_NAME = "campaign.toml"
-OUTBOX = "outbox"
 UNITS_COPY = "units.csv"
 
 DEFAULT_SUBJECT = "请报送{year}年度政府信息公开工作年度报告（{unit_name}）"
@@ -52,57 +52,12 @@ DEFAULT_REMIND_BODY = """{unit_name}：
 
 
 @dataclass
-class Campaign:
-    """An opened campaign folder."""
-
-    dir: Path
-    settings: dict
-    format: Format
-    year: int
-    title: str
-    deadline: dt.date | None
-    max_file_bytes: int
-    ledger: Ledger = field(repr=False)
-
-    @property
-    def inbox(self) -> Inbox:
-        return Inbox(self.dir)
-
-    def close(self) -> None:
-        self.ledger.close()
-
-    def __enter__(self) -> Campaign:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def open_campaign(directory: Path) -> Campaign:
-    directory = Path(directory)
-    settings_path = directory / SETTINGS_NAME
-    if not settings_path.is_file():
-        raise NianbaoError(f"{directory} 不是 nianbao 任务目录（缺少 {SETTINGS_NAME}），请先运行 nianbao campaign init")
-    try:
-        settings = tomllib.loads(settings_path.read_text(encoding="utf-8"))
-        info = settings["campaign"]
-        year = int(info["year"])
-        fmt = resolve_format(year, info.get("format") or None)
-        deadline = dt.date.fromisoformat(info["deadline"]) if info.get("deadline") else None
-        max_mb = float(settings.get("collect", {}).get("max_file_mb", 20))
-    except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as err:
-        raise NianbaoError(f"{settings_path} 内容有误（{err}），请改正后重试") from None
-    set_work_folder(directory)  # error logs and fault messages belong to this campaign
-    ledger = Ledger(directory / LEDGER_NAME)
-    return Campaign(directory, settings, fmt, year, info.get("title", ""), deadline, int(max_mb * 1024 * 1024), ledger)
-
-
-@dataclass
 class InitResult:
     dir: Path
     units: int
     templates: list[Path]
     carried_over: int  # units whose template carries last year's values
+    warnings: list[str] = field(default_factory=list)  # allowed but probably a mistake (Chinese lines)
 
 
 def init_campaign(directory: Path, year: int, units_file: Path, title: str = "", deadline: str | None = None,
@@ -121,6 +76,11 @@ def init_campaign(directory: Path, year: int, units_file: Path, title: str = "",
         except ValueError:
             raise NianbaoError(f"截止日期“{deadline}”应写成 YYYY-MM-DD，例如 2025-01-15") from None
     units = read_units(units_file)
+    warnings = list_warnings(units)
+    today = dt.datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    if due is not None and due < today:
+        warnings.append(f"截止日期 {due.isoformat()} 已经过去（今天是 {today.isoformat()}）：如写错了，请改 campaign.toml 中的 "
+                        f"deadline")
     if previous_campaign is not None:
         with open_campaign(previous_campaign) as prev:
             if prev.year != year - 1:
@@ -153,7 +113,7 @@ def init_campaign(directory: Path, year: int, units_file: Path, title: str = "",
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return InitResult(directory, len(units), [directory / OUTBOX / names[u.code] for u in units],
-                      sum(1 for u in units if previous.get(u.code)))
+                      sum(1 for u in units if previous.get(u.code)), warnings)
 
 
 def template_name(unit: Unit, year: int) -> str:
@@ -190,14 +150,12 @@ def _make_templates(jobs: list, workers: int | None) -> None:
 
 def previous_values(previous_dir: Path) -> dict[str, dict[str, str | None]]:
     """Last year's numbers per unit code: the latest accepted version of each unit."""
-    from nianbao.campaign.status import latest_accepted
-
     with open_campaign(previous_dir) as prev:
         out = {}
         for unit in prev.ledger.units():
-            version = latest_accepted(prev.ledger, unit["code"])
+            version = latest_accepted(prev, unit["code"])
             if version is not None:
-                out[unit["code"]] = json.loads(version["values_json"])
+                out[unit["code"]] = json.loads(version.values_json)
         return out
 
 
@@ -214,6 +172,8 @@ year = {year}
 format = {q(fmt.key)}
 template_version = {q(fmt.template_version)}
 deadline = {q(deadline.isoformat() if deadline else "")}
+# 显示时间所用的时区（邮件中的时间、截止日期都按这个时区理解）
+timezone = {q(DEFAULT_TIMEZONE)}
 previous_campaign = {q(str(previous) if previous else "")}
 
 [collect]
@@ -237,6 +197,8 @@ imap_host = ""
 imap_port = 993
 imap_security = "ssl"
 imap_folder = "INBOX"
+# 同一单位两次提醒之间至少间隔的小时数
+remind_gap_hours = 24
 subject = {q(DEFAULT_SUBJECT)}
 body = {q(DEFAULT_BODY)}
 remind_subject = {q(DEFAULT_REMIND_SUBJECT)}

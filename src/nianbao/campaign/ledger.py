@@ -7,10 +7,16 @@ What it records, by natural key so a rerun never duplicates anything:
 * ``receipts``  — every item seen in a source (source key, description, received time, sender),
   pointing at its stored file, or carrying the reason it was refused unread (too large);
 * ``versions``  — one per distinct workbook content: the unit it identified as (or none, with the
-  identity problem), counts of errors and warnings, status, the numbers read;
+  identity problem), counts of errors and warnings, status, the numbers and (schema 3) the
+  narrative texts read;
 * ``findings``  — the findings of each version;
-* ``decisions`` — the coordinator's accept/reject of a version, with time and reason;
+* ``reviews``   — the coordinator's actions, each with who, when and why: accept or reject of a
+  version, assignment of a received file to a unit (schema 2; replaces schema 1's ``decisions``);
 * ``sends``     — mail sent to units (filled by the mail issue).
+
+Receipts also keep the mail's subject and ``sender_units``: the units (comma-separated codes)
+whose registered address the mail came from, so attribution compares the sender with the unit
+inside the file (see :mod:`nianbao.campaign.review`, which turns all this into review states).
 
 The schema carries a version; :data:`MIGRATIONS` upgrades an older ledger step by step, each
 step in its own transaction.
@@ -112,8 +118,49 @@ CREATE TABLE sends (
 );
 """
 
-#: (version, SQL) in order; a new schema change is appended here, never edited in place.
-MIGRATIONS: list[tuple[int, str]] = [(1, _V1)]
+_V2 = """
+ALTER TABLE receipts ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE receipts ADD COLUMN sender_units TEXT NOT NULL DEFAULT '';
+CREATE TABLE reviews (
+  id INTEGER PRIMARY KEY,
+  action TEXT NOT NULL CHECK (action IN ('accept', 'reject', 'assign')),
+  version_id INTEGER REFERENCES versions(id),
+  receipt_id INTEGER REFERENCES receipts(id),
+  unit_code TEXT NOT NULL REFERENCES units(code),
+  actor TEXT NOT NULL DEFAULT '',
+  at TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  CHECK ((action = 'assign') = (receipt_id IS NOT NULL)),
+  CHECK (action = 'assign' OR version_id IS NOT NULL)
+);
+CREATE INDEX reviews_version ON reviews(version_id, id);
+CREATE INDEX reviews_receipt ON reviews(receipt_id, id);
+INSERT INTO reviews (action, version_id, unit_code, actor, at, reason)
+  SELECT d.decision, d.version_id, v.unit_code, '', d.decided_at, d.reason
+  FROM decisions d JOIN versions v ON v.id = d.version_id WHERE v.unit_code IS NOT NULL ORDER BY d.id;
+DROP TABLE decisions;
+"""
+
+
+def _backfill_sender_units(db: sqlite3.Connection) -> None:
+    """Schema 2: name the sending unit of receipts recorded before senders were compared."""
+    from nianbao.campaign.units import sender_units
+
+    units = [(u["code"], u["email"]) for u in db.execute("SELECT code, email FROM units ORDER BY position")]
+    for row in db.execute("SELECT id, sender FROM receipts").fetchall():
+        codes = sender_units(row["sender"], units)
+        if codes:
+            db.execute("UPDATE receipts SET sender_units = ? WHERE id = ?", (",".join(codes), row["id"]))
+
+
+_V3 = """
+ALTER TABLE versions ADD COLUMN narratives_json TEXT NOT NULL DEFAULT '{}';
+"""
+
+
+#: (version, SQL, Python step or None) in order; a new schema change is appended here, never
+#: edited in place. Each step runs in one transaction with its version stamp.
+MIGRATIONS: list[tuple[int, str, object]] = [(1, _V1, None), (2, _V2, _backfill_sender_units), (3, _V3, None)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -158,12 +205,14 @@ class Ledger:
         current = self.schema_version()
         if current > SCHEMA_VERSION:
             raise NianbaoError(f"登记簿 {self.path} 由更新版本的 nianbao 建立（结构版本 {current}），请升级 nianbao")
-        for version, sql in MIGRATIONS:
+        for version, sql, step in MIGRATIONS:
             if version <= current:
                 continue
             with self.transaction() as db:
                 for statement in _statements(sql):
                     db.execute(statement)
+                if step is not None:
+                    step(db)
                 db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, now()))
 
     @contextmanager
@@ -207,13 +256,28 @@ class Ledger:
         return self.db.execute("SELECT * FROM findings WHERE version_id = ? ORDER BY seq", (version_id,)).fetchall()
 
     def last_decision(self, version_id: int) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM decisions WHERE version_id = ? ORDER BY id DESC LIMIT 1",
-                               (version_id,)).fetchone()
+        """The latest accept/reject of a version (``action``, ``actor``, ``at``, ``reason``)."""
+        return self.db.execute("SELECT * FROM reviews WHERE version_id = ? AND action IN ('accept', 'reject') "
+                               "ORDER BY id DESC LIMIT 1", (version_id,)).fetchone()
 
-    def decide(self, version_id: int, decision: str, reason: str = "") -> None:
+    def add_review(self, action: str, unit_code: str, actor: str, reason: str = "", version_id: int | None = None,
+                   receipt_id: int | None = None) -> int:
+        """Record one coordinator action (its own transaction); returns its row id."""
         with self.transaction() as db:
-            db.execute("INSERT INTO decisions (version_id, decision, reason, decided_at) VALUES (?, ?, ?, ?)",
-                       (version_id, decision, reason, now()))
+            cur = db.execute("INSERT INTO reviews (action, version_id, receipt_id, unit_code, actor, at, reason) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (action, version_id, receipt_id, unit_code, actor, now(), reason))
+            return int(cur.lastrowid)
+
+    def reviews(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM reviews ORDER BY id").fetchall()
+
+    def receipts(self) -> list[sqlite3.Row]:
+        """Every received item, in the order it was received."""
+        return self.db.execute("SELECT * FROM receipts ORDER BY received_at, id").fetchall()
+
+    def all_versions(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM versions ORDER BY received_at, id").fetchall()
 
     def record_send(self, unit_code: str, kind: str, result: str, message_id: str = "", detail: str = "") -> None:
         """One mail sent (or attempted) to a unit; the mail issue calls this per attempt."""
@@ -258,9 +322,10 @@ def dump(ledger: Ledger) -> dict[str, object]:
     for r in db.execute("SELECT * FROM versions ORDER BY sha256"):
         item = {k: r[k] for k in r.keys() if k != "id"}
         item["values_json"] = json.loads(r["values_json"])
+        item["narratives_json"] = json.loads(r["narratives_json"])
         item["findings"] = [{k: f[k] for k in f.keys() if k != "version_id"} for f in ledger.findings(r["id"])]
-        item["decisions"] = [(d["decision"], d["reason"]) for d in
-                             db.execute("SELECT * FROM decisions WHERE version_id = ? ORDER BY id", (r["id"],))]
+        item["decisions"] = [(d["action"], d["reason"]) for d in
+                             db.execute("SELECT * FROM reviews WHERE version_id = ? ORDER BY id", (r["id"],))]
         versions.append(item)
     out["versions"] = versions
     return out

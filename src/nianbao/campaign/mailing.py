@@ -35,11 +35,12 @@ from pathlib import Path
 from nianbao.campaign.collect import CollectReport, ItemOutcome, collect_items
 from nianbao.campaign.collect import collect_lock  # one collect at a time, fetch included
 from nianbao.campaign.lock import CampaignLock
-from nianbao.campaign.init import OUTBOX, Campaign, open_campaign
+from nianbao.campaign.folder import OUTBOX, Campaign, open_campaign
 from nianbao.campaign.ledger import Ledger, now
 from nianbao.campaign.sources import MESSAGE_TOO_LARGE, Received, items_from_message
 from nianbao.errors import NianbaoError
-from nianbao.mail.compose import Attachment, Outgoing, compose, render, safe_filename
+from nianbao.campaign.units import addresses
+from nianbao.mail.compose import Attachment, Outgoing, compose, render, report_filename
 from nianbao.mail.imap import FetchReport, ImapSettings, fetch_new
 from nianbao.mail.smtp import SmtpSender, SmtpSettings, resolve_password
 
@@ -56,7 +57,7 @@ _IMAP_KEYS = {"imap_host": "host", "imap_port": "port", "imap_security": "securi
               "imap_folder": "folder", "imap_password_env": "password_env", "timeout": "timeout",
               "ca_file": "ca_file"}
 _TEXT_KEYS = ("subject", "body", "remind_subject", "remind_body", "contact")
-_OTHER_KEYS = ("retries", "retry_seconds")
+_OTHER_KEYS = ("retries", "retry_seconds", "remind_gap_hours")
 MAIL_KEYS = frozenset(_SMTP_KEYS) | frozenset(_IMAP_KEYS) | frozenset(_TEXT_KEYS) | frozenset(_OTHER_KEYS)
 
 
@@ -76,6 +77,7 @@ class MailSettings:
     sender_name: str
     retries: int = 3
     retry_seconds: float = 2.0
+    remind_gap_hours: float = 24.0  # a unit is reminded at most once in this many hours
 
 
 def mail_settings(campaign: Campaign) -> MailSettings:
@@ -107,15 +109,16 @@ def mail_settings(campaign: Campaign) -> MailSettings:
     try:
         retries = int(table.get("retries", 3))
         retry_seconds = float(table.get("retry_seconds", 2.0))
+        gap = float(table.get("remind_gap_hours", 24))
     except (TypeError, ValueError):
-        raise NianbaoError(f"{where} 的 retries 应为次数、retry_seconds 应为秒数") from None
+        raise NianbaoError(f"{where} 的 retries 应为次数、retry_seconds 应为秒数、remind_gap_hours 应为小时数") from None
     sender = str(table.get("sender") or table.get("user") or "")
     sender_name = str(table.get("sender_name", ""))
     contact = str(table.get("contact") or " ".join(x for x in (sender_name, sender) if x))
     return MailSettings(smtp, imap, str(table.get("subject") or DEFAULT_SUBJECT), str(table.get("body") or DEFAULT_BODY),
                         str(table.get("remind_subject") or DEFAULT_REMIND_SUBJECT),
                         str(table.get("remind_body") or DEFAULT_REMIND_BODY), contact, sender, sender_name,
-                        max(0, retries), max(0.0, retry_seconds))
+                        max(0, retries), max(0.0, retry_seconds), max(0.0, gap))
 
 
 # ----------------------------------------------------------------------------- reports
@@ -196,7 +199,7 @@ def send_templates(campaign_dir: Path, units: list[str] | None = None, drafts: b
             plans.append(_Plan(unit["code"], unit["name"], unit["email"],
                                _one_line(render(settings.subject, fields, where="[mail] subject")),
                                render(settings.body, fields, where="[mail] body"),
-                               [Attachment(safe_filename(template.name), template.read_bytes())]))
+                               [Attachment(report_filename(unit["name"], campaign.year), template.read_bytes())]))
         return _deliver(campaign, settings, TEMPLATE, plans, drafts, resend, password, interactive, progress)
 
 
@@ -221,9 +224,10 @@ def remind(campaign_dir: Path, units: list[str] | None = None, drafts: bool = Fa
             unit = campaign.ledger.unit(fb.code)
             fields = _fields(campaign, settings, unit, problems=_problems_text(fb.message, fb.name))
             folder = result.dir / fb.code
-            attachments = [Attachment(safe_filename(path.name), path.read_bytes()) for path in fb.attachments]
+            attachments = [Attachment(report_filename(fb.name, campaign.year, "标注问题" if fb.annotated else "填报模板"),
+                                      path.read_bytes()) for path in fb.attachments]
             problems = folder / MESSAGE_NAME
-            attachments.append(Attachment(safe_filename(f"{fb.code}_{campaign.year}_{MESSAGE_NAME}"),
+            attachments.append(Attachment(report_filename(fb.name, campaign.year, "问题清单", "txt"),
                                           problems.read_bytes(), "text", "plain", "utf-8"))
             plans.append(_Plan(fb.code, fb.name, fb.email,
                                _one_line(render(settings.remind_subject, fields, where="[mail] remind_subject")),
@@ -240,17 +244,23 @@ def _deliver(campaign: Campaign, settings: MailSettings, kind: str, plans: list[
         if progress is not None:
             progress(item)
 
+    if not drafts and settings.smtp is None and any(p.email for p in plans):
+        raise NianbaoError(f"{campaign.dir / 'campaign.toml'} 的 [mail] 没有填写发信服务器 host："
+                           f"请先填写，或用 --drafts 只写出邮件草稿")
+    if not settings.sender:
+        raise NianbaoError(f"{campaign.dir / 'campaign.toml'} 的 [mail] 没有填写发件人地址 sender（和发件人名称 "
+                           f"sender_name）：请先填写，邮件草稿也需要，单位才能回复到你的邮箱")
     if drafts:
         for plan in plans:
+            if not plan.email:
+                done(UnitSend(plan.code, plan.name, "", "no_email", detail="单位名单中没有邮箱，未写出邮件"))
+                continue
             out = _outgoing(settings, plan)
             path = campaign.dir / OUTBOX / f"{plan.code}_{campaign.year}_{'下发' if kind == TEMPLATE else '提醒'}邮件.eml"
             _write_atomic(path, out.data)
             done(UnitSend(plan.code, plan.name, plan.email, "draft", out.message_id, "已写出邮件草稿",
                           _rel(campaign, path)))
         return report
-    if settings.smtp is None and any(p.email for p in plans):
-        raise NianbaoError(f"{campaign.dir / 'campaign.toml'} 的 [mail] 没有填写发信服务器 host："
-                           f"请先填写，或用 --drafts 只写出邮件草稿")
     with _send_lock(campaign.dir):
         sender: SmtpSender | None = None
         try:
@@ -262,7 +272,13 @@ def _deliver(campaign: Campaign, settings: MailSettings, kind: str, plans: list[
                 skip = None if resend else _already_sent(history, kind, plan)
                 if skip is not None:
                     done(UnitSend(plan.code, plan.name, plan.email, "skipped", skip["message_id"],
-                                  f"已于 {_local(skip['sent_at'])} 发送过，跳过（重发请加 --resend）"))
+                                  f"已于 {campaign.local(skip['sent_at'])} 发送过，跳过（重发请加 --resend）"))
+                    continue
+                recent = None if resend or kind != REMIND else _too_soon(history, settings.remind_gap_hours)
+                if recent is not None:
+                    done(UnitSend(plan.code, plan.name, plan.email, "skipped", recent["message_id"],
+                                  f"{campaign.local(recent['sent_at'])} 刚提醒过，两次提醒至少间隔 "
+                                  f"{settings.remind_gap_hours:g} 小时（立即再发请加 --resend）"))
                     continue
                 if sender is None:  # connect before writing anything, so a wrong password leaves no trace
                     assert settings.smtp is not None
@@ -289,7 +305,7 @@ def _deliver(campaign: Campaign, settings: MailSettings, kind: str, plans: list[
 
 
 def _outgoing(settings: MailSettings, plan: _Plan) -> Outgoing:
-    return compose(sender=settings.sender, sender_name=settings.sender_name, to=plan.email, to_name=plan.name,
+    return compose(sender=settings.sender, sender_name=settings.sender_name, to=addresses(plan.email), to_name=plan.name,
                    subject=plan.subject, body=plan.body, attachments=plan.attachments)
 
 
@@ -313,7 +329,17 @@ def _interrupted(campaign: Campaign, history: list, plan: _Plan) -> tuple[Outgoi
     path = campaign.dir / str(detail.get("eml", ""))
     if detail.get("digest") != plan.digest or not path.is_file() or campaign.dir.resolve() not in path.resolve().parents:
         return None  # the unit's message changed since (or the copy is gone): compose anew
-    return Outgoing(history[-1]["message_id"], "", (plan.email,), plan.subject, path.read_bytes()), path
+    return Outgoing(history[-1]["message_id"], "", tuple(addresses(plan.email)), plan.subject, path.read_bytes()), path
+
+
+def _too_soon(history: list, gap_hours: float):
+    """The last reminder actually sent, if it went out less than ``gap_hours`` ago."""
+    sent = [row for row in history if row["result"] == SENT]
+    if not sent or gap_hours <= 0:
+        return None
+    last = dt.datetime.fromisoformat(sent[-1]["sent_at"])
+    now_ = dt.datetime.now(last.tzinfo) if last.tzinfo else dt.datetime.now()
+    return sent[-1] if now_ - last < dt.timedelta(hours=gap_hours) else None
 
 
 def _already_sent(history: list, kind: str, plan: _Plan):
@@ -373,13 +399,6 @@ def _one_line(text: str) -> str:
 
 def _rel(campaign: Campaign, path: Path) -> str:
     return path.relative_to(campaign.dir).as_posix()
-
-
-def _local(iso: str) -> str:
-    try:
-        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

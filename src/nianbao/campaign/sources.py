@@ -28,7 +28,7 @@ from typing import BinaryIO
 from nianbao.errors import NianbaoError
 from nianbao.findings import register
 from nianbao.mail.decode import attachment_filename, header_text, is_attachment, structure_problem
-from nianbao.sniff import MAX_FILE_BYTES
+from nianbao.read.package import MAX_FILE_BYTES
 
 #: Largest message (or .eml file) read at all; larger ones are refused by size without reading.
 MAX_MESSAGE_BYTES = 3 * MAX_FILE_BYTES
@@ -56,6 +56,7 @@ class Received:
     received_at: str  # ISO 8601
     sender: str = ""
     size: int | None = None
+    subject: str = ""  # the mail's subject, decoded (display only)
     data: bytes | None = None
     opener: Callable[[], BinaryIO] | None = None
     message: bytes | None = None  # the raw message it came in, kept as evidence
@@ -223,15 +224,15 @@ def _message_items(raw: bytes, message_key: str, where: str, fallback_time: str 
         name = attachment_filename(part)
         key = f"{message_key}/{index}"
         if count > MAX_ATTACHMENTS:
-            yield Received(key, where_text, name, received_at, sender, problem_code=TOO_MANY_ATTACHMENTS,
+            yield Received(key, where_text, name, received_at, sender, subject=subject, problem_code=TOO_MANY_ATTACHMENTS,
                            problem=f"一封邮件超过 {MAX_ATTACHMENTS} 个附件，其余未读取", message=raw,
                            message_key=message_key)
             break
         data = part.get_payload(decode=True) or b""
-        yield Received(key, where_text, name, received_at, sender, size=len(data), data=data, message=raw,
+        yield Received(key, where_text, name, received_at, sender, size=len(data), subject=subject, data=data, message=raw,
                        message_key=message_key)
     if count == 0:
-        yield Received(f"{message_key}/none", where_text, "", received_at, sender, problem_code=NO_ATTACHMENT,
+        yield Received(f"{message_key}/none", where_text, "", received_at, sender, subject=subject, problem_code=NO_ATTACHMENT,
                        problem="邮件没有附件", message=raw, message_key=message_key)
 
 

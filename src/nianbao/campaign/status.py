@@ -1,55 +1,40 @@
 """``campaign status``: where every unit stands, as a table and as a ``status.xlsx`` board.
 
-States (for the latest version a unit sent):
-未提交 nothing identified as the unit's · 有错误 errors (or the coordinator rejected it) ·
-仅有警告 warnings only · 已通过 no findings · 已确认 the coordinator accepted it.
+The states and their words come from :mod:`nianbao.campaign.review`; this module only renders
+them. The board has two sheets, both printable on A4 landscape with the header row repeated:
+报送情况 (one row per unit, its state coloured, what to do in 备注) and 未计入的文件 (every file
+that counts for no unit: held as 待核实, or from an unknown address — with its 文件编号 for
+``campaign assign``, sender, subject, attachment name and time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 
 from nianbao.atomic import atomic_write
-from nianbao.campaign.init import Campaign, open_campaign
-from nianbao.campaign.ledger import Ledger
-from nianbao.errors import NianbaoError
-from nianbao.sheetwrite import new_workbook, write_value
+from nianbao.sheetwrite import merge_value, new_workbook, write_value
+from nianbao.campaign.folder import Campaign, local_time, open_campaign
+from nianbao.campaign.review import (ACCEPTED, ERRORS, HELD, MISSING, PASSED, RESUBMITTED, RETURNED, STATES, UNUSABLE,
+                                     WARNINGS, FileRecord, UnitState, accept, latest_accepted, latest_valid,
+                                     reject, unassigned_files, unit_states)
+from nianbao.layout import text_lines
 
-MISSING, ERRORS, WARNINGS, PASSED, ACCEPTED = "未提交", "有错误", "仅有警告", "已通过", "已确认"
-STATES = (MISSING, ERRORS, WARNINGS, PASSED, ACCEPTED)
 STATUS_FILE = "status.xlsx"
-_BY_STATUS = {"errors": ERRORS, "warnings": WARNINGS, "passed": PASSED}
-
-
-@dataclass
-class UnitStatus:
-    code: str
-    name: str
-    parent: str
-    email: str
-    state: str
-    versions: int
-    latest_at: str | None  # ISO, UTC
-    timeliness: str  # 按时 | 逾期 | 逾期未交 | 未到期 | "" (no deadline)
-    errors: int
-    warnings: int
-    latest_sha256: str | None
-    decision: str | None  # accept | reject | None (for the latest version)
-    reason: str
-
-    def to_json(self) -> dict:
-        return asdict(self)
+#: The board's colour for each state (the terminal uses the matching rich colours).
+COLOURS = {MISSING: "#F2F2F2", UNUSABLE: "#F8CBAD", HELD: "#FFD966", ERRORS: "#FFC7CE", WARNINGS: "#FFEB9C",
+           PASSED: "#C6EFCE", RESUBMITTED: "#BDD7EE", RETURNED: "#FF9B9B", ACCEPTED: "#9BD3AE"}
+TERMINAL_COLOURS = {MISSING: "dim", UNUSABLE: "magenta", HELD: "bold yellow", ERRORS: "red", WARNINGS: "yellow",
+                    PASSED: "green", RESUBMITTED: "cyan", RETURNED: "bold red", ACCEPTED: "bold green"}
+UnitStatus = UnitState  # the name older callers use
 
 
 @dataclass
 class StatusReport:
-    units: list[UnitStatus]
-    unidentified: list[sqlite3.Row]
-    refused: list[sqlite3.Row]
+    units: list[UnitState]
+    unassigned: list[FileRecord]
     deadline: dt.date | None
     board: Path | None = None
 
@@ -60,84 +45,41 @@ class StatusReport:
         return {"deadline": self.deadline.isoformat() if self.deadline else None,
                 "counts": {s: self.count(s) for s in STATES},
                 "units": [u.to_json() for u in self.units],
-                "unidentified": [{"sha256": r["sha256"], "problem_code": r["problem_code"], "problem": r["problem"],
-                                  "received_at": r["received_at"]} for r in self.unidentified],
-                "refused": [{"source": r["source"], "name": r["name"], "problem_code": r["problem_code"],
-                             "problem": r["problem"]} for r in self.refused],
+                "unassigned": [f.to_json() for f in self.unassigned],
                 "board": str(self.board) if self.board else None}
 
 
-def latest_version(ledger: Ledger, code: str) -> sqlite3.Row | None:
-    versions = ledger.versions(code)
-    return versions[-1] if versions else None
-
-
-def latest_accepted(ledger: Ledger, code: str) -> sqlite3.Row | None:
-    """The most recent version whose latest decision is accept."""
-    for version in reversed(ledger.versions(code)):
-        decision = ledger.last_decision(version["id"])
-        if decision is not None and decision["decision"] == "accept":
-            return version
-    return None
-
-
-def latest_valid(ledger: Ledger, code: str) -> sqlite3.Row | None:
-    """The most recent version without errors that the coordinator has not rejected."""
-    for version in reversed(ledger.versions(code)):
-        decision = ledger.last_decision(version["id"])
-        if version["errors"] == 0 and not (decision is not None and decision["decision"] == "reject"):
-            return version
-    return None
-
-
-def unit_statuses(campaign: Campaign, today: dt.date | None = None) -> list[UnitStatus]:
-    ledger = campaign.ledger
-    today = today or dt.date.today()
-    out = []
-    for unit in ledger.units():
-        versions = ledger.versions(unit["code"])
-        latest = versions[-1] if versions else None
-        decision = ledger.last_decision(latest["id"]) if latest is not None else None
-        if latest is None:
-            state = MISSING
-        elif decision is not None and decision["decision"] == "accept":
-            state = ACCEPTED
-        elif decision is not None and decision["decision"] == "reject":
-            state = ERRORS
-        else:
-            state = _BY_STATUS[latest["status"]]
-        out.append(UnitStatus(
-            code=unit["code"], name=unit["name"], parent=unit["parent"] or "", email=unit["email"], state=state,
-            versions=len(versions), latest_at=latest["received_at"] if latest else None,
-            timeliness=_timeliness(campaign.deadline, latest["received_at"] if latest else None, today),
-            errors=latest["errors"] if latest else 0, warnings=latest["warnings"] if latest else 0,
-            latest_sha256=latest["sha256"] if latest else None,
-            decision=decision["decision"] if decision else None, reason=decision["reason"] if decision else ""))
-    return out
-
-
-def _timeliness(deadline: dt.date | None, received: str | None, today: dt.date) -> str:
-    if deadline is None:
-        return ""
-    if received is None:
-        return "逾期未交" if today > deadline else "未到期"
-    local = dt.datetime.fromisoformat(received).astimezone().date()
-    return "按时" if local <= deadline else "逾期"
-
-
-def local_time(iso: str | None) -> str:
-    if not iso:
-        return ""
-    return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+def unit_statuses(campaign: Campaign, today: dt.date | None = None) -> list[UnitState]:
+    return unit_states(campaign, today)
 
 
 def status(directory: Path, write_board: bool = True, today: dt.date | None = None) -> StatusReport:
     with open_campaign(directory) as campaign:
-        report = StatusReport(unit_statuses(campaign, today), campaign.ledger.unidentified(),
-                              campaign.ledger.refused_receipts(), campaign.deadline)
+        report = StatusReport(unit_states(campaign, today), unassigned_files(campaign), campaign.deadline)
         if write_board:
             report.board = write_status_board(campaign, report)
         return report
+
+
+def note_for(campaign: Campaign, u: UnitState) -> str:
+    """备注 for a unit: why it stands where it stands, in one or two sentences."""
+    if u.state == RETURNED:
+        return f"已退回：{u.reason}"
+    if u.state == HELD:
+        return u.reason
+    if u.state == UNUSABLE:
+        f = u.unusable[-1]
+        return f"收到的文件 {f.id} 无法使用：{f.problem}"
+    extra = [f"正文“{c.title}”与{c.other_name}的几乎相同（{c.ratio:.0%}）" for c in u.copies]
+    if u.state == ACCEPTED:
+        return "；".join(([u.reason] if u.reason else []) + extra)
+    for f in u.held:
+        if f.file_unit == u.code and u.code not in f.sender_units:
+            extra.append(f"另有文件 {f.id} 是本单位的模板但由其他单位邮箱发来，待核实")
+    for f in u.unusable:
+        if u.latest_at and f.received_at >= u.latest_at and u.versions:
+            extra.append(f"最近收到的文件 {f.id} 无法使用")
+    return "；".join(extra)
 
 
 def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
@@ -147,81 +89,82 @@ def write_status_board(campaign: Campaign, report: StatusReport) -> Path:
 
     def write(tmp: Path) -> None:
         wb = new_workbook(tmp)
-        title = wb.add_format({"bold": True, "font_size": 14, "font_name": "宋体"})
-        head = wb.add_format({"bold": True, "border": 1, "bg_color": "#D9D9D9", "font_name": "宋体", "text_wrap": True})
-        cell = wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"})
-        colours = {MISSING: "#F2F2F2", ERRORS: "#FFC7CE", WARNINGS: "#FFEB9C", PASSED: "#C6EFCE",
-                   ACCEPTED: "#9BD3AE"}
-        state_fmt = {s: wb.add_format({"border": 1, "font_name": "宋体", "bg_color": c, "bold": True})
-                     for s, c in colours.items()}
+        base = {"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"}
+        title = wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": False, "valign": "vcenter"})
+        sub = wb.add_format(base)
+        head = wb.add_format({**base, "bold": True, "border": 1, "bg_color": "#D9D9D9", "valign": "vcenter",
+                              "align": "center"})
+        cell = wb.add_format({**base, "border": 1})
+        state_fmt = {s: wb.add_format({**base, "border": 1, "bg_color": c, "bold": True}) for s, c in COLOURS.items()}
         ws = wb.add_worksheet("报送情况")
-        counts = "，".join(f"{s} {report.count(s)}" for s in STATES)
+        counts = "，".join(f"{s} {report.count(s)}" for s in STATES if report.count(s))
         deadline = f"截止日期 {report.deadline.isoformat()}；" if report.deadline else ""
         heading = campaign.title if str(campaign.year) in campaign.title else f"{campaign.title}（{campaign.year} 年度）"
+        made = dt.datetime.now(campaign.tz).strftime("%Y-%m-%d %H:%M")
+        headers = ("序号", "编码", "单位名称", "上级单位", "状态", "版本", "最近收到", "是否按时", "错误", "警告", "备注")
+        widths = (5, 10, 28, 18, 14, 5, 18, 8, 5, 5, 36)
         write_value(ws, 0, 0, f"{heading}报送情况", title)
-        write_value(ws, 1, 0, f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 "
-                       f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')}")
-        headers = ("序号", "单位编码", "单位名称", "上级单位", "状态", "收到版本数", "最近报送时间", "是否按时",
-                   "错误", "警告", "备注")
-        widths = (6, 12, 30, 22, 10, 10, 18, 10, 6, 6, 40)
+        summary = f"{deadline}共 {len(report.units)} 个单位：{counts}。生成于 {made}"
+        merge_value(ws, 1, 0, 1, len(headers) - 1, summary, sub)
+        ws.set_row(1, text_lines(summary, sum(widths)) * 15.0 + 4)
         for col, (text, width) in enumerate(zip(headers, widths)):
             write_value(ws, 3, col, text, head)
             ws.set_column(col, col, width)
         for i, u in enumerate(report.units):
             row = 4 + i
-            note = f"已退回：{u.reason}" if u.decision == "reject" else (u.reason if u.decision == "accept" else "")
-            values = (i + 1, u.code, u.name, names.get(u.parent, u.parent), u.state, u.versions,
-                      local_time(u.latest_at), u.timeliness, u.errors, u.warnings, note)
+            values = (i + 1, u.code, u.name, names.get(u.parent, u.parent), u.state, u.versions or "",
+                      campaign.local(u.latest_at), u.timeliness, u.errors if u.versions else "",
+                      u.warnings if u.versions else "", note_for(campaign, u))
             for col, value in enumerate(values):
                 write_value(ws, row, col, value, state_fmt[u.state] if col == 4 else cell)
+            ws.set_row(row, max(text_lines(str(v), w) for v, w in zip(values, widths)) * 15.0 + 3)
         ws.freeze_panes(4, 0)
         ws.autofilter(3, 0, 3 + len(report.units), len(headers) - 1)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(3)
-        if report.unidentified or report.refused:
-            other = wb.add_worksheet("无法识别的文件")
-            for col, (text, width) in enumerate(zip(("收到时间", "来源", "问题", "说明"), (18, 50, 24, 70))):
-                write_value(other, 0, col, text, head)
-                other.set_column(col, col, width)
-            row = 1
-            for v in report.unidentified:
-                sources = "；".join(r["source"] for r in campaign.ledger.receipts_for(v["sha256"]))
-                for col, value in enumerate((local_time(v["received_at"]), sources, v["problem_code"] or "",
-                                             v["problem"] or "")):
-                    write_value(other, row, col, value, cell)
-                row += 1
-            for r in report.refused:
-                for col, value in enumerate((local_time(r["received_at"]), f"{r['source']} {r['name']}".strip(),
-                                             r["problem_code"] or "", r["problem"] or "")):
-                    write_value(other, row, col, value, cell)
-                row += 1
+        _print_setup(ws, 3)
+        other = wb.add_worksheet("未计入的文件")
+        o_headers = ("文件编号", "收到时间", "发件人", "邮件主题", "附件名", "文件中的单位", "状态", "说明")
+        o_widths = (6, 18, 22, 20, 18, 14, 14, 38)
+        write_value(other, 0, 0, f"{heading}：未计入任何单位的文件", title)
+        hint = ("这些文件没有计入任何单位。确认是哪个单位的后，运行 nianbao campaign assign 任务目录 文件编号 单位编码 "
+                "指定给该单位（会记入登记簿）。" if report.unassigned else "所有收到的文件都已计入单位。")
+        merge_value(other, 1, 0, 1, len(o_headers) - 1, hint, sub)
+        other.set_row(1, text_lines(hint, sum(o_widths)) * 15.0 + 4)
+        for col, (text, width) in enumerate(zip(o_headers, o_widths)):
+            write_value(other, 3, col, text, head)
+            other.set_column(col, col, width)
+        for i, f in enumerate(report.unassigned):
+            explain = f.problem
+            values = (f.id, campaign.local(f.received_at), f.sender, f.subject, f.name,
+                      names.get(f.file_unit or "", ""), f.state, explain)
+            for col, value in enumerate(values):
+                write_value(other, 4 + i, col, value, state_fmt[f.state] if col == 6 else cell)
+            other.set_row(4 + i, max(text_lines(str(v), w) for v, w in zip(values, o_widths)) * 15.0 + 3)
+        _print_setup(other, 3)
         wb.close()
 
     return atomic_write(out, write)
 
 
-def decide(directory: Path, code: str, decision: str, reason: str = "", force: bool = False) -> UnitStatus:
-    """Accept or reject a unit's latest version; returns the unit's status afterwards."""
+def _print_setup(ws, header_row: int) -> None:
+    """A4 landscape, one page wide, header row repeated, page numbers in the footer."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(header_row)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def decide(directory: Path, code: str, decision: str, reason: str = "", force: bool = False,
+           actor: str = "") -> UnitState:
+    """Accept or reject a unit's latest version; returns the unit's state afterwards."""
     if decision not in ("accept", "reject"):
         raise ValueError(decision)
-    if decision == "reject" and not reason.strip():
-        raise NianbaoError("退回时必须写明理由（--reason）")
     with open_campaign(directory) as campaign:
-        unit = campaign.ledger.unit(code)
-        if unit is None:
-            raise NianbaoError(f"名单中没有编码为“{code}”的单位")
-        latest = latest_version(campaign.ledger, code)
-        if latest is None:
-            raise NianbaoError(f"{unit['name']}（{code}）还没有报送，无法{'确认' if decision == 'accept' else '退回'}")
-        if decision == "accept" and latest["errors"] and not force:
-            raise NianbaoError(f"{unit['name']}（{code}）最新报送的版本有 {latest['errors']} 处错误，不能确认；"
-                               f"确需确认请加 --force")
-        campaign.ledger.decide(latest["id"], decision, reason.strip())
-        return next(u for u in unit_statuses(campaign) if u.code == code)
+        if decision == "accept":
+            return accept(campaign, code, actor, reason, force)
+        return reject(campaign, code, reason, actor)
 
 
-__all__ = ["ACCEPTED", "ERRORS", "MISSING", "PASSED", "STATES", "StatusReport", "UnitStatus", "WARNINGS", "decide",
-           "latest_accepted", "latest_valid", "latest_version", "local_time", "status", "unit_statuses",
-           "write_status_board"]
+__all__ = ["COLOURS", "STATUS_FILE", "StatusReport", "TERMINAL_COLOURS", "UnitStatus", "decide", "latest_accepted",
+           "latest_valid", "local_time", "note_for", "status", "unit_statuses", "write_status_board"]

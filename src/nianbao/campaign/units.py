@@ -8,8 +8,11 @@ from a list with a bad row.
 from __future__ import annotations
 
 import csv
+import email.utils
 import io
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -95,8 +98,9 @@ def parse_rows(path: Path, rows: list[tuple[int, list[str]]]) -> list[Unit]:
             i = columns.get(fieldname)
             return cells[i] if i is not None and i < len(cells) else ""
 
-        unit = Unit(code=get("code"), name=get("name"), email=get("email"), contact=get("contact"),
-                    phone=get("phone"), parent=get("parent"))
+        mails = addresses(get("email"))
+        unit = Unit(code=get("code"), name=normalize_name(get("name")), email=", ".join(mails),
+                    contact=normalize_name(get("contact")), phone=get("phone"), parent=get("parent"))
         row_problems = []
         if not unit.code:
             row_problems.append("缺少单位编码")
@@ -106,8 +110,9 @@ def parse_rows(path: Path, rows: list[tuple[int, list[str]]]) -> list[Unit]:
             row_problems.append(f"单位编码“{unit.code}”与第 {first_row[unit.code]} 行重复")
         if not unit.name:
             row_problems.append("缺少单位名称")
-        if unit.email and not EMAIL_RE.match(unit.email):
-            row_problems.append(f"邮箱“{unit.email}”格式不正确")
+        for mail in mails:
+            if not EMAIL_RE.match(mail):
+                row_problems.append(f"邮箱“{mail}”格式不正确（一格中有多个邮箱时用逗号或分号隔开）")
         if unit.parent and unit.parent == unit.code:
             row_problems.append("上级编码不能是本单位自己")
         if row_problems:
@@ -126,6 +131,35 @@ def parse_rows(path: Path, rows: list[tuple[int, list[str]]]) -> list[Unit]:
     if not units:
         raise UnitListError(path, [f"名单只有表头（第 {header_row} 行），没有单位"])
     return units
+
+
+def normalize_name(text: str) -> str:
+    """A name as it should show everywhere: NFKC (full-width letters, digits and spaces become
+    plain), no spaces between Chinese characters, runs of other spaces made one."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = " ".join(text.split())
+    # NFKC makes （） ASCII; Chinese names are written with full-width brackets, so put them back
+    text = text.replace("(", "（").replace(")", "）")
+    return _CJK_SPACE.sub("", text)
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\uff08\uff09（）]) (?=[\u3400-\u9fff\uff08\uff09（）])")
+
+
+def list_warnings(units: list[Unit]) -> list[str]:
+    """What is allowed but probably a mistake: one name under several codes, a unit without an
+    address (it cannot be mailed), one address for several units."""
+    warnings = []
+    by_name: dict[str, list[str]] = {}
+    for u in units:
+        by_name.setdefault(u.name, []).append(u.code)
+    for name, codes in by_name.items():
+        if len(codes) > 1:
+            warnings.append(f"单位名称“{name}”出现在 {len(codes)} 个编码下（{'、'.join(codes)}）：请确认不是重复登记")
+    no_mail = [u.name for u in units if not u.email]
+    if no_mail:
+        warnings.append(f"{len(no_mail)} 个单位没有邮箱，无法用邮件下发和提醒：{'、'.join(no_mail)}")
+    return warnings
 
 
 def _cycles(units: list[Unit], rows: dict[str, int]) -> list[str]:
@@ -162,7 +196,7 @@ def _clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a code typed as a number: 101 not 101.0
-    return str(value).replace("\u3000", " ").strip()
+    return unicodedata.normalize("NFKC", str(value)).strip()
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
@@ -182,11 +216,33 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
-    from nianbao.reader import load_workbook
+    from nianbao.read.reader import load_workbook
 
     wb = load_workbook(path)  # sniffed and bounded like any workbook
     ws = wb.worksheets[0]
     return [(i, [_clean(v) for v in row]) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+
+
+_ADDRESS_SPLIT = re.compile(r"[,;，；、\s]+")
+
+
+def addresses(cell: str) -> list[str]:
+    """The addresses in one e-mail cell (a unit may list several: all receive, any may reply)."""
+    return [a for a in _ADDRESS_SPLIT.split(cell or "") if a]
+
+
+def address_of(sender: str) -> str:
+    """The bare address of a From header (``王芳 <a@b.cn>`` → ``a@b.cn``), lower-cased."""
+    return email.utils.parseaddr(sender or "")[1].strip().lower()
+
+
+def sender_units(sender: str, units: Iterable[tuple[str, str]]) -> list[str]:
+    """Codes of the units (``(code, email cell)`` pairs) whose registered addresses include the
+    sender's; several when units share one mailbox, none for an unknown sender."""
+    addr = address_of(sender)
+    if not addr:
+        return []
+    return [code for code, cell in units if addr in (a.lower() for a in addresses(cell))]
 
 
 def write_units_csv(units: list[Unit], out: Path) -> None:
@@ -198,4 +254,5 @@ def write_units_csv(units: list[Unit], out: Path) -> None:
             w.writerow([u.code, u.name, u.email, u.contact, u.phone, u.parent])
 
 
-__all__ = ["Unit", "UnitListError", "read_units", "parse_rows", "write_units_csv"]
+__all__ = ["Unit", "UnitListError", "address_of", "addresses", "list_warnings", "normalize_name", "parse_rows", "read_units", "sender_units",
+           "write_units_csv"]

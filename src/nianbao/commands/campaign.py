@@ -1,27 +1,21 @@
-"""`nianbao campaign …`: the coordinator's collection round (init, collect, status, accept,
-reject, feedback, merge). Each command calls one function of :mod:`nianbao.campaign`."""
+"""`nianbao campaign …`: the coordinator's collection round (init, collect, status, feedback,
+merge). Each command calls one function of :mod:`nianbao.campaign`. Review commands (accept,
+reject, assign, files, history) are in ``campaign_review``, mail in ``campaign_mail``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from nianbao.cli_text import four_digit_year
-
-campaign_app = typer.Typer(no_args_is_help=True, help="年报收集任务：下发模板、收集、跟踪、反馈、汇总。")
-
-JSON_OPTION = typer.Option("--json", help="输出 JSON")
+from nianbao.commands.campaign_app import JSON_OPTION, campaign_app
+from nianbao.commands.campaign_app import echo_json as _echo_json
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(campaign_app, name="campaign")
-
-
-def _echo_json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Nothing to add: the commands below join ``campaign_app`` when this module is imported."""
 
 
 @campaign_app.command("init")
@@ -44,8 +38,10 @@ def init_command(
     result = init_campaign(directory, year, units, title, deadline, previous_campaign, area=area)
     if as_json:
         _echo_json({"dir": str(result.dir), "units": result.units, "templates": [str(p) for p in result.templates],
-                    "carried_over": result.carried_over})
+                    "carried_over": result.carried_over, "warnings": result.warnings})
         return
+    for line in result.warnings:
+        typer.echo(f"注意：{line}", err=True)
     extra = f"，其中 {result.carried_over} 个预填了上年数据" if previous_campaign else ""
     typer.echo(f"已建立任务 {result.dir}：{result.units} 个单位的模板在 outbox/ 中{extra}")
 
@@ -100,6 +96,20 @@ def collect_command(
                f"无法识别 {report.count('unidentified')} 份，拒收 {report.count('refused')} 份")
     for item in report.problems:
         typer.echo(terminal(f"  - {item.source} {item.name}：{item.problem}"), err=True)
+    _loose_files_hint(directory)
+
+
+def _loose_files_hint(directory: Path) -> None:
+    """After collecting: say how many files count for no unit, and where to place them."""
+    from nianbao.campaign.folder import open_campaign
+    from nianbao.campaign.review import unassigned_files
+
+    with open_campaign(directory) as campaign:
+        loose = unassigned_files(campaign)
+    if loose:
+        held = sum(1 for f in loose if f.how == "held")
+        typer.echo(f"未计入任何单位的文件 {len(loose)} 份（其中待核实 {held} 份）：用 nianbao campaign files 查看，"
+                   f"nianbao campaign assign 指定单位", err=True)
 
 
 @campaign_app.command("status")
@@ -107,68 +117,42 @@ def status_command(
     directory: Annotated[Path, typer.Argument(help="任务目录")],
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """各单位报送状态（未提交、有错误、仅有警告、已通过、已确认），并写出 status.xlsx。
+    """各单位的报送状态和备注，并写出 status.xlsx（报送情况、未计入的文件）。
 
     示例：nianbao campaign status 2025年报
     """
-    from nianbao.campaign.status import STATES, local_time, status
+    from nianbao.campaign.folder import open_campaign
+    from nianbao.campaign.review import STATES
+    from nianbao.campaign.status import TERMINAL_COLOURS, note_for, status
+    from nianbao.safetext import terminal
 
     report = status(directory)
     if as_json:
         _echo_json(report.to_json())
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    colours = {"未提交": "dim", "有错误": "red", "仅有警告": "yellow", "已通过": "green", "已确认": "bold green"}
     table = Table()
     short = {"no_wrap": True}
     folding = {"overflow": "fold"}  # long unit names fold, never cut
-    for title, options in (("编码", short), ("单位", {**folding, "min_width": 10, "ratio": 1}), ("状态", short),
-                           ("版本", short), ("最近报送", folding), ("按时", folding), ("错误", short), ("警告", short)):
+    for title, options in (("编码", short), ("单位", {**folding, "min_width": 10, "ratio": 1}), ("状态", folding),
+                           ("版本", short), ("最近收到", folding), ("按时", folding), ("错误", short), ("警告", short),
+                           ("备注", {**folding, "ratio": 1})):
         table.add_column(title, **options)
-    for u in report.units:
-        table.add_row(u.code, u.name, f"[{colours[u.state]}]{u.state}[/]", str(u.versions), local_time(u.latest_at),
-                      u.timeliness, str(u.errors), str(u.warnings))
+    with open_campaign(directory) as campaign:
+        for u in report.units:
+            # escape(): unit names and reasons are user text, never markup
+            table.add_row(u.code, escape(terminal(u.name)), f"[{TERMINAL_COLOURS[u.state]}]{u.state}[/]",
+                          str(u.versions), campaign.local(u.latest_at), u.timeliness, str(u.errors), str(u.warnings),
+                          escape(terminal(note_for(campaign, u))))
     console = Console()
     console.print(table)
-    console.print("，".join(f"{s} {report.count(s)}" for s in STATES) +
-                  (f"；无法识别的文件 {len(report.unidentified) + len(report.refused)} 份" if report.unidentified
-                   or report.refused else ""))
+    console.print("，".join(f"{s} {report.count(s)}" for s in STATES if report.count(s)) +
+                  (f"；未计入任何单位的文件 {len(report.unassigned)} 份（nianbao campaign files 查看）"
+                   if report.unassigned else ""))
     typer.echo(f"已写出 {report.board}")
-
-
-@campaign_app.command("accept")
-def accept_command(
-    directory: Annotated[Path, typer.Argument(help="任务目录")],
-    unit: Annotated[str, typer.Argument(help="单位编码")],
-    force: Annotated[bool, typer.Option("--force", help="最新版本有错误也确认")] = False,
-    note: Annotated[str, typer.Option("--note", help="备注")] = "",
-) -> None:
-    """确认某单位最新报送的版本（汇总只用已确认的版本）。
-
-    示例：nianbao campaign accept 2025年报 A01
-    """
-    from nianbao.campaign.status import decide
-
-    s = decide(directory, unit, "accept", note, force)
-    typer.echo(f"已确认 {s.name}（{s.code}）的最新版本")
-
-
-@campaign_app.command("reject")
-def reject_command(
-    directory: Annotated[Path, typer.Argument(help="任务目录")],
-    unit: Annotated[str, typer.Argument(help="单位编码")],
-    reason: Annotated[str, typer.Option("--reason", help="退回理由（会写进给单位的反馈）")],
-) -> None:
-    """退回某单位最新报送的版本，并记录理由。
-
-    示例：nianbao campaign reject 2025年报 A01 --reason "表三数字与上报系统不一致"
-    """
-    from nianbao.campaign.status import decide
-
-    s = decide(directory, unit, "reject", reason)
-    typer.echo(f"已退回 {s.name}（{s.code}）的最新版本：{reason}")
 
 
 @campaign_app.command("feedback")
@@ -195,23 +179,31 @@ def feedback_command(
 def merge_command(
     directory: Annotated[Path, typer.Argument(help="任务目录")],
     include_unaccepted: Annotated[bool, typer.Option("--include-unaccepted", help="未确认的单位用最新的无错误版本")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="没有可汇总的单位也生成（全空的）汇总表")] = False,
     to: Annotated[str, typer.Option("--to", help="汇总表的其他格式：docx,html,md,pdf")] = "docx,html",
     as_json: Annotated[bool, JSON_OPTION] = False,
 ) -> None:
-    """把各单位已确认的数据相加成本地区汇总，重新校验，写出 汇总/汇总.xlsx 和汇总表。
+    """把各单位已确认的数据相加成本地区汇总（并按上级单位分级小计），重新校验，写出 汇总/汇总.xlsx 和汇总表。
 
     示例：nianbao campaign merge 2025年报 --include-unaccepted
     """
-    from nianbao.campaign.merge import merge
+    from nianbao.campaign.merge import NothingAccepted, merge
     from nianbao.report.build import parse_targets
 
-    result = merge(directory, include_unaccepted, parse_targets(to))
+    try:
+        result = merge(directory, include_unaccepted, parse_targets(to), allow_empty)
+    except NothingAccepted as err:  # a finding about the round, not a usage error
+        typer.echo(f"错误：{err}", err=True)
+        raise typer.Exit(1) from None
     if as_json:
         _echo_json(result.to_json())
     else:
         typer.echo(f"汇总了 {len(result.included)} 个单位。{result.missing_note}")
         for f in result.findings:
-            typer.echo(f"  - {f.severity_text} {f.code}：{f.message}", err=True)
+            typer.echo(f"  - {f.severity_text}：{f.message}", err=True)
+        for g in result.groups:
+            for f in g.findings:
+                typer.echo(f"  - {g.name}及下级 {f.severity_text}：{f.message}", err=True)
         for path in result.outputs.values():
             typer.echo(f"已生成 {path}")
     if any(f.severity == "error" for f in result.findings):

@@ -13,9 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nianbao.commands.campaign import campaign_app
-
-JSON_OPTION = typer.Option("--json", help="输出 JSON")
+from nianbao.commands.campaign_app import JSON_OPTION, campaign_app
 OUTCOME_TEXT = {"sent": "已发送", "failed": "失败", "skipped": "跳过", "draft": "草稿", "no_email": "无邮箱"}
 
 

@@ -8,6 +8,7 @@ rules and restate only what differs.
 from __future__ import annotations
 
 import copy
+import copyreg
 import itertools
 import re
 import string
@@ -84,6 +85,22 @@ def available_formats() -> list[Format]:
     """All format editions that ship with nianbao, oldest edition first."""
     keys = sorted(p.stem for p in templates_dir().glob("*.toml"))
     return sorted((load_format(k) for k in keys), key=lambda f: (f.id, f.first_year))
+
+
+def _pickle_format(fmt: Format):
+    """A shipped edition travels between processes by its key and comes back as the receiver's
+    own loaded copy: reports sent back from check workers then share one Format instead of each
+    carrying a ~0.5 MB duplicate. Registered here (copyreg) rather than as Format.__reduce__,
+    so the model does not import its loader."""
+    try:
+        if load_format(fmt.key) is fmt:
+            return (load_format, (fmt.key,))
+    except Exception:  # not a shipped edition (a definition loaded from elsewhere)
+        pass
+    return object.__reduce_ex__(fmt, 2)
+
+
+copyreg.pickle(Format, _pickle_format)
 
 
 @lru_cache(maxsize=None)

@@ -7,12 +7,12 @@ else spells a label or a cell id.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from nianbao.rules import Compare
+from nianbao.expr import Compare
 
 CellKind = Literal["count", "amount", "signed_count"]
 CELL_KINDS: tuple[str, ...] = ("count", "amount", "signed_count")
@@ -176,7 +176,7 @@ class RuleInstance:
     def uses_previous(self) -> bool:
         return any(ref.previous for ref in self.compare.refs())
 
-    @property
+    @cached_property  # read for every rule of every file checked; the rule never changes
     def cells(self) -> list[str]:
         """Cell ids of this year's data the rule reads, in order of appearance."""
         seen: dict[str, None] = {}
@@ -207,19 +207,6 @@ class Format:
     def key(self) -> str:
         return f"{self.id}-{self.edition}"
 
-    def __reduce__(self):
-        # A shipped edition travels between processes by its key and comes back as the
-        # receiver's own loaded copy: reports sent back from check workers then share one Format
-        # instead of each carrying a ~0.5 MB duplicate.
-        from nianbao.format.load import load_format
-
-        try:
-            if load_format(self.key) is self:
-                return (load_format, (self.key,))
-        except Exception:  # not a shipped edition (a definition loaded from elsewhere)
-            pass
-        return (_format_from_fields, tuple(getattr(self, f.name) for f in fields(self)))
-
     def covers(self, year: int) -> bool:
         return year >= self.first_year and (self.last_year is None or year <= self.last_year)
 
@@ -242,7 +229,3 @@ def defined_name(ident: str) -> str:
     LibreOffice; the loader rejects ids whose names would collide.
     """
     return "nb_" + re.sub(r"[^A-Za-z0-9_]", "_", ident)
-
-
-def _format_from_fields(*values) -> Format:
-    return Format(*values)

@@ -27,7 +27,7 @@ from nianbao.submission import Location, Submission
 
 FORMAT_ID = "gov-info-disclosure"
 
-# Codes of files that cannot be imported at all (the file-level codes of nianbao.sniff are reused).
+# Codes of files that cannot be imported at all (the file-level codes of nianbao.read.package are reused).
 WRONG_TYPE = register("IMPORT-WRONG-TYPE", "error", "文件不是可导入的年度报告（Excel 工作簿、旧版 .doc）")
 NO_YEAR = register("IMPORT-NO-YEAR", "error", "报告全文找不到任何年份（标题、统计期限、正文都没有）")
 TRADITIONAL = register("IMPORT-TRADITIONAL", "warning", "报告是繁体字版本（多为镜像网站的转载），已转换为简体后核对")
@@ -84,7 +84,7 @@ def _read_items(path: Path) -> tuple[str, list[Paragraph | RawTable]]:
                 raise InputFileError(path, "这是 Excel 工作簿，不是发布的年度报告；填好的模板请用 nianbao check",
                                      code=WRONG_TYPE)
         from nianbao.importer.docx import read_docx
-        from nianbao.sniff import check_package
+        from nianbao.read.package import check_package
 
         check_package(path, "请用 Word 或 WPS 打开后另存为 .docx 再导入")
         _refuse_dtd_parts(path)
@@ -128,7 +128,7 @@ def _refuse_dtd_parts(path: Path) -> None:
     parses with lxml, which would expand internal entities)."""
     import zipfile
 
-    from nianbao.sniff import check_xml_safe
+    from nianbao.read.package import check_xml_safe
 
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():

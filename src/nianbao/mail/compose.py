@@ -1,6 +1,8 @@
 """Compose outgoing mail: Chinese subject and body from templates, safe attachment names.
 
-Attachment names are kept short and plain (``<单位编码>_<年度>_政务公开年报.xlsx``) and carry
+Attachment names say what the file is in the unit's own words
+(``拖船镇人民政府2025年政府信息公开工作年度报告（填报模板）.xlsx``, see :func:`report_filename`),
+reduced to safe characters (CJK, letters, digits, ``_.-`` and full-width brackets), and carry
 two encodings, because mail clients disagree: RFC 2231 ``filename*`` on Content-Disposition
 (the standard) and an RFC 2047 word in ``name=`` on Content-Type (what Outlook, QQ Mail and
 Foxmail read; Thunderbird and Gmail send exactly this pair). ``email.policy.default`` would
@@ -35,9 +37,9 @@ WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
 
 # Characters allowed in an attachment name besides CJK ideographs: no spaces, no quotes, no
 # path separators, nothing a mail client or file system may choke on.
-_SAFE_CHARS = re.compile(r"[^0-9A-Za-z_.\-\u4e00-\u9fff]")
+_SAFE_CHARS = re.compile(r"[^0-9A-Za-z_.\-\u4e00-\u9fff（）]")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-_MAX_NAME_CHARS = 60
+_MAX_NAME_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,11 @@ def safe_filename(name: str, limit: int = _MAX_NAME_CHARS) -> str:
 def attachment_filename(unit_code: str, year: int, label: str = "政务公开年报", ext: str = "xlsx") -> str:
     """The name of a unit's attachment, e.g. ``A0101_2025_政务公开年报.xlsx``."""
     return safe_filename(f"{unit_code}_{year}_{label}.{ext}")
+
+
+def report_filename(unit_name: str, year: int, label: str = "填报模板", ext: str = "xlsx") -> str:
+    """The name a unit sees on its attachment: ``单位名称2025年政府信息公开工作年度报告（填报模板）.xlsx``."""
+    return safe_filename(f"{unit_name}{year}年政府信息公开工作年度报告（{label}）.{ext}")
 
 
 def render(template: str, fields: Mapping[str, object], *, where: str = "邮件模板") -> str:
@@ -153,7 +160,7 @@ def compose(
     *,
     sender: str,
     sender_name: str,
-    to: str,
+    to: str | Sequence[str],
     to_name: str,
     subject: str,
     body: str,
@@ -162,7 +169,15 @@ def compose(
     date: str | None = None,
     message_id: str | None = None,
 ) -> Outgoing:
-    """One message with a UTF-8 subject and body (base64, 7-bit safe for any server)."""
+    """One message with a UTF-8 subject and body (base64, 7-bit safe for any server).
+
+    ``to`` is one address or several (a unit may list several mailboxes: all receive it).
+    An empty address is refused: a message to ``<>`` reaches nobody.
+    """
+    recipients = (to,) if isinstance(to, str) else tuple(to)
+    recipients = tuple(a.strip() for a in recipients if a and a.strip())
+    if not recipients:
+        raise NianbaoError(f"{to_name or '收件人'}没有邮箱地址，无法写出邮件")
     domain = sender.rpartition("@")[2] or "localhost"
     msg_id = message_id or email.utils.make_msgid(idstring="nianbao", domain=domain)
     root: Message
@@ -180,7 +195,8 @@ def compose(
     root["Subject"] = Header(subject, "utf-8", header_name="Subject")
     if sender:  # a draft made before the [mail] settings are filled in has no sender yet
         root["From"] = email.utils.formataddr((sender_name, sender), charset="utf-8") if sender_name else sender
-    root["To"] = email.utils.formataddr((to_name, to), charset="utf-8") if to_name else to
+    root["To"] = ", ".join(email.utils.formataddr((to_name, a), charset="utf-8") if to_name else a
+                           for a in recipients)
     if reply_to:
         root["Reply-To"] = reply_to
     root["Date"] = date or email.utils.formatdate(localtime=True)
@@ -189,7 +205,7 @@ def compose(
     items = root._headers  # noqa: SLF001 - compat32 keeps headers as a plain list
     front = {"subject", "from", "to", "reply-to", "date", "message-id"}
     root._headers = [h for h in items if h[0].lower() in front] + [h for h in items if h[0].lower() not in front]
-    return Outgoing(msg_id, sender, (to,), subject, message_bytes(root))
+    return Outgoing(msg_id, sender, recipients, subject, message_bytes(root))
 
 
 def message_bytes(msg: Message) -> bytes:
@@ -208,4 +224,4 @@ def write_eml(outgoing: Outgoing, path: Path) -> Path:
 
 
 __all__ = ["Attachment", "Outgoing", "XLSX_TYPE", "attachment_filename", "attachment_part", "compose",
-           "encoded_word", "message_bytes", "render", "rfc2231_params", "safe_filename", "write_eml"]
+           "encoded_word", "message_bytes", "render", "report_filename", "rfc2231_params", "safe_filename", "write_eml"]

@@ -49,7 +49,9 @@ import struct
 import xml.parsers.expat
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree.ElementTree import Element
@@ -64,10 +66,12 @@ __all__ = [
     "MAX_TOTAL_UNCOMPRESSED",
     "MAX_XML_PROLOG_BYTES",
     "MAX_ZIP_ENTRIES",
+    "Package",
     "RATIO_CHECK_MIN_BYTES",
     "READ_CHUNK_BYTES",
     "check_package",
     "check_xml_safe",
+    "open_package",
     "openpyxl_is_hardened",
     "parse_xml",
     "read_member",
@@ -155,6 +159,15 @@ def sniff(path: Path) -> str:
     streams each member once to check XML prologs and CRCs, holding at most one 64 KB chunk.
     """
     path = Path(path)
+    with _sniffing(path) as size:
+        _sniff_zip(path, size)
+    return "xlsx"
+
+
+@contextmanager
+def _sniffing(path: Path) -> Iterator[int]:
+    """Size and head checks of :func:`sniff`; the body runs for a zip (it gets the size) and
+    anything else is classified and refused."""
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -171,7 +184,8 @@ def sniff(path: Path) -> str:
             if head.startswith(_OLE_MAGIC):
                 _sniff_ole(path, f, size)  # always raises
         if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-            return _sniff_zip(path, size)
+            yield size
+            return
     except OSError as exc:
         raise _fail(path, "FILE-UNREADABLE",
                     f"无法读取文件（{exc.strerror or exc}）：请确认文件存在且未被其他程序占用"
@@ -337,31 +351,60 @@ def _as_text(head: bytes) -> str | None:
     return None
 
 
-# ----------------------------------------------------------------------------- OLE2
+# ----------------------------------------------------------------------------- OLE2 (olefile)
 
-_ENDOFCHAIN = 0xFFFFFFFE
-_FREESECT = 0xFFFFFFFF
-_MAX_OLE_DIR_SECTORS = 4096
+_FILEPASS = 0x002F
+_ENDOFCHAIN, _FREESECT = 0xFFFFFFFE, 0xFFFFFFFF
+_BOF = (0x0809, 0x0409, 0x0209, 0x0009)
 
 
 class _OleError(Exception):
-    """The compound file is damaged; the message says where (English, for the log)."""
+    """The compound file is damaged (olefile could not read its structure)."""
+
+
+def _read_ole(f: BinaryIO) -> tuple[set[str], object]:
+    """Lower-cased names of every storage and stream, and the open olefile reader.
+
+    olefile bounds-checks sectors and refuses chains that loop; any defect it finds in the
+    structure (DEFECT_INCORRECT and worse) is a damaged file here, as it was for the
+    hand-written reader this replaced.
+    """
+    import olefile
+
+    f.seek(0)
+    try:
+        ole = olefile.OleFileIO(f, raise_defects=olefile.DEFECT_INCORRECT)
+        names = {path[-1].lower() for path in ole.listdir(streams=True, storages=True)}
+        _check_chain(ole, ole.first_dir_sector)
+    except Exception as exc:  # olefile raises OSError, struct.error, IndexError... on hostile bytes
+        raise _OleError(str(exc)) from exc
+    return names, ole
+
+
+def _check_chain(ole, start: int) -> None:
+    """Refuse a directory whose sector chain loops: olefile reads such a directory up to its
+    size limit and lists its entries, but the file is damaged (or built to be)."""
+    sector, seen = start, set()
+    while sector not in (_ENDOFCHAIN, _FREESECT):
+        if sector in seen or sector >= len(ole.fat):
+            raise _OleError(f"directory chain loops or leaves the FAT at sector {sector}")
+        seen.add(sector)
+        sector = ole.fat[sector]
 
 
 def _sniff_ole(path: Path, f: BinaryIO, size: int) -> None:
     """Classify an OLE2 compound file; always raises InputFileError."""
     try:
-        ole = _OleFile(f, size)
+        lower, ole = _read_ole(f)
     except _OleError as exc:
         raise _fail(path, "FILE-CORRUPT",
                     "文件已损坏或不完整（旧版 Office 复合文档结构有误），可能在下载或发送时被"
                     "截断：" + _RESAVE) from exc
-    workbook = next((n for n in ("workbook", "book") if n in ole.streams), None)
+    workbook = next((n for n in ("workbook", "book") if ole.exists(n)), None)
     try:
         encrypted_xls = workbook is not None and _biff_is_encrypted(ole, workbook)
     except _OleError:
         encrypted_xls = False  # cannot tell; FILE-XLS asks for the same re-save anyway
-    lower = {n.lower() for n in ole.names}
     if lower & {"encryptioninfo", "encryptedpackage", "\tdrmcontent", "drmencrypteddataspace"}:
         raise _fail(path, "FILE-ENCRYPTED",
                     "文件设置了打开密码（已加密），无法读取：请在 Excel 或 WPS 中打开，取消打开"
@@ -389,129 +432,23 @@ def _sniff_ole(path: Path, f: BinaryIO, size: int) -> None:
     raise _fail(path, "FILE-OLE-OTHER", f"这是{_spaced(kind)}，不是 Excel 工作簿：" + _USE_TEMPLATE)
 
 
-class _OleFile:
-    """A minimal, defensive reader of an [MS-CFB] compound file: directory names, stream heads.
+def _biff_is_encrypted(ole, stream: str) -> bool:
+    """True when the BIFF globals substream has FILEPASS right after BOF (a password .xls).
 
-    Reads the header, the DIFAT (header part and chain), FAT entries lazily (only those on the
-    chains it follows) and the directory sector chain.  Every sector index is bounds-checked
-    and every chain is guarded against loops, so a hostile file cannot make it read past the
-    end or spin.  ``names`` lists every storage and stream; ``streams`` maps lower-cased stream
-    names to ``(start sector, size)``.
+    Hand-written because it is two records at the head of a stream: olefile reads the stream,
+    and msoffcrypto-tool (which knows the same record) would be a dependency for four lines.
     """
-
-    def __init__(self, f: BinaryIO, size: int) -> None:
-        self.f = f
-        f.seek(0)
-        header = f.read(512)
-        if len(header) < 512:
-            raise _OleError("header truncated")
-        major, byte_order, shift = struct.unpack_from("<HHH", header, 26)
-        if byte_order != 0xFFFE or shift not in (9, 12) or major not in (3, 4):
-            raise _OleError(f"bad header fields {major=} {byte_order=:#x} {shift=}")
-        self.ssz = ssz = 1 << shift
-        n_fat, first_dir = struct.unpack_from("<II", header, 44)
-        self.cutoff, _minifat, _n_minifat, first_difat, n_difat = struct.unpack_from(
-            "<IIIII", header, 56)
-        self.n_sectors = max(0, (size - ssz) // ssz + (1 if (size - ssz) % ssz else 0))
-        if n_fat == 0 or n_fat > self.n_sectors or n_difat > self.n_sectors:
-            raise _OleError("FAT/DIFAT counts out of range")
-
-        fat_sectors = list(struct.unpack_from("<109I", header, 76)[:n_fat])
-        difat, seen_difat = first_difat, set()
-        per_difat = ssz // 4 - 1
-        while len(fat_sectors) < n_fat and difat not in (_ENDOFCHAIN, _FREESECT):
-            if difat in seen_difat or len(seen_difat) >= n_difat:
-                raise _OleError("DIFAT chain loops or is too long")
-            seen_difat.add(difat)
-            values = struct.unpack(f"<{per_difat + 1}I", self.read_sector(difat))
-            fat_sectors.extend(values[:per_difat])
-            difat = values[per_difat]
-        if len(fat_sectors) < n_fat:
-            raise _OleError("DIFAT shorter than the FAT")
-        self.fat_sectors = fat_sectors[:n_fat]
-        self._fat_cache: dict[int, tuple[int, ...]] = {}
-
-        self.names: list[str] = []
-        self.streams: dict[str, tuple[int, int]] = {}
-        self.root: tuple[int, int] = (_ENDOFCHAIN, 0)
-        for sector in self.chain(first_dir, _MAX_OLE_DIR_SECTORS):
-            data = self.read_sector(sector)
-            for offset in range(0, ssz, 128):
-                name_len = struct.unpack_from("<H", data, offset + 64)[0]
-                kind = data[offset + 66]
-                if kind not in (1, 2, 5):  # storage, stream, root; 0 = unused
-                    continue
-                if name_len > 64 or name_len % 2:
-                    raise _OleError("bad directory entry name length")
-                name = data[offset:offset + max(0, name_len - 2)].decode("utf-16-le", "replace")
-                start, stream_size = struct.unpack_from("<IQ", data, offset + 116)
-                if major == 3:
-                    stream_size &= 0xFFFFFFFF
-                if not self.names:
-                    if kind != 5:
-                        raise _OleError("first directory entry is not the root")
-                    self.root = (start, stream_size)
-                self.names.append(name)
-                if kind == 2:
-                    self.streams.setdefault(name.lower(), (start, stream_size))
-        if not self.names:
-            raise _OleError("empty directory")
-
-    def read_sector(self, sector: int) -> bytes:
-        if sector >= self.n_sectors:
-            raise _OleError(f"sector {sector} beyond end of file")
-        self.f.seek((sector + 1) * self.ssz)
-        return self.f.read(self.ssz).ljust(self.ssz, b"\x00")
-
-    def fat_next(self, sector: int) -> int:
-        per_fat = self.ssz // 4
-        index = sector // per_fat
-        if index >= len(self.fat_sectors):
-            raise _OleError(f"sector {sector} not covered by the FAT")
-        if index not in self._fat_cache:
-            self._fat_cache[index] = struct.unpack(
-                f"<{per_fat}I", self.read_sector(self.fat_sectors[index]))
-        return self._fat_cache[index][sector % per_fat]
-
-    def chain(self, start: int, max_length: int) -> Iterator[int]:
-        sector, seen = start, set()
-        while sector != _ENDOFCHAIN:
-            if sector in seen or len(seen) >= max_length:
-                raise _OleError("sector chain loops or is too long")
-            seen.add(sector)
-            yield sector
-            sector = self.fat_next(sector)
-
-    def stream_head(self, name: str, n: int = 64) -> bytes:
-        """First ``min(n, 64)`` bytes of a stream, from the mini stream or regular sectors."""
-        start, size = self.streams[name]
-        n = min(n, 64, size)
-        if size >= self.cutoff:
-            return self.read_sector(start)[:n]
-        # Mini stream: 64-byte mini sectors inside the root entry's stream; the first one of
-        # the stream starts at byte start*64 of it (no mini FAT needed for the first sector).
-        position = start * 64
-        root_start, root_size = self.root
-        if position + n > root_size:
-            raise _OleError("mini stream offset beyond the root stream")
-        for index, sector in enumerate(self.chain(root_start, self.n_sectors)):
-            if index == position // self.ssz:
-                offset = position % self.ssz
-                return self.read_sector(sector)[offset:offset + n]
-        raise _OleError("root stream chain too short")
-
-
-def _biff_is_encrypted(ole: _OleFile, stream: str) -> bool:
-    """True when the BIFF globals substream has FILEPASS right after BOF (a password .xls)."""
-    head = ole.stream_head(stream, 64)
+    try:
+        with ole.openstream(stream) as s:
+            head = s.read(64)
+    except Exception as exc:  # a stream olefile cannot follow
+        raise _OleError(str(exc)) from exc
     if len(head) < 8:
         return False
     rtype, rlen = struct.unpack_from("<HH", head, 0)
-    if rtype not in (0x0809, 0x0409, 0x0209, 0x0009):  # BOF
+    if rtype not in _BOF or 4 + rlen + 2 > len(head):
         return False
-    if 4 + rlen + 2 > len(head):
-        return False
-    return struct.unpack_from("<H", head, 4 + rlen)[0] == 0x002F  # FILEPASS
+    return struct.unpack_from("<H", head, 4 + rlen)[0] == _FILEPASS
 
 
 # ----------------------------------------------------------------------------- ZIP
@@ -708,7 +645,37 @@ def _iter_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo,
                     ) from exc
 
 
-def _sniff_zip(path: Path, size: int) -> str:
+@dataclass
+class Package:
+    """A returned .xlsx that passed every check of :func:`sniff`, with the inflated bytes of its
+    XML parts, so the reader parses each part without opening or inflating the file again."""
+
+    path: Path
+    workbook_part: str  # e.g. "xl/workbook.xml"
+    content_types: dict[str, str]  # part name (no leading "/") or "*.ext" -> content type
+    parts: dict[str, bytes] = field(default_factory=dict)  # XML part name -> its bytes
+
+    def part(self, name: str) -> bytes:
+        try:
+            return self.parts[name]
+        except KeyError:
+            raise _fail(self.path, "FILE-CORRUPT",
+                        f"文件已损坏或不完整（缺少内部部件“{name}”）：" + _RESAVE) from None
+
+
+def open_package(path: Path, budget: Callable[[Path, list[zipfile.ZipInfo]], None] | None = None) -> Package:
+    """:func:`sniff` a file and keep its XML parts: one open, one inflation of each member.
+
+    ``budget(path, infos)`` may refuse the package from its central directory (declared
+    sizes), after the zip checks and before anything is inflated.  Raises like :func:`sniff`.
+    """
+    path = Path(path)
+    with _sniffing(path) as size:
+        return _sniff_zip(path, size, keep=True, budget=budget)
+
+
+def _sniff_zip(path: Path, size: int, keep: bool = False,
+               budget: Callable[[Path, list[zipfile.ZipInfo]], None] | None = None) -> Package:
     entries = _zip_declared_entries(path, size)
     if entries > MAX_ZIP_ENTRIES:
         raise _entries_error(path, entries)
@@ -721,8 +688,11 @@ def _sniff_zip(path: Path, size: int) -> str:
                 _classify_odf(path, zf, by_name["mimetype"])
             raise _archive_error(path, infos)
 
-        content_types = _read_content_types(path, zf, by_name["[Content_Types].xml"])
+        content_types, types_xml = _read_content_types(path, zf, by_name["[Content_Types].xml"])
         workbook_part = _classify_ooxml(path, by_name, content_types)
+        package = Package(path, workbook_part, content_types)
+        if budget is not None:
+            budget(path, infos)
 
         # One streaming pass over every member: the prolog of each XML part is checked, and
         # inflating to the end makes zipfile verify the CRC (a damaged file is reported here,
@@ -730,16 +700,25 @@ def _sniff_zip(path: Path, size: int) -> str:
         for info in infos:
             if info.is_dir():
                 continue
-            scanner = (_PrologScanner(path, info.filename)
-                       if info.filename.lower().endswith(_XML_SUFFIXES) else None)
+            if info.filename == "[Content_Types].xml":  # inflated, CRC- and DOCTYPE-checked above
+                if keep:
+                    package.parts[info.filename] = types_xml
+                continue
+            xml = info.filename.lower().endswith(_XML_SUFFIXES)
+            scanner = _PrologScanner(path, info.filename) if xml else None
+            chunks = []
             for chunk in _iter_member(path, zf, info, info.file_size):
                 if scanner is not None and scanner.root is None:
                     scanner.feed(chunk)
+                if keep and xml:
+                    chunks.append(chunk)
             if scanner is not None:
                 root = scanner.finish()
                 if info.filename == workbook_part:
                     _check_workbook_root(path, root)
-    return "xlsx"
+            if keep and xml:
+                package.parts[info.filename] = b"".join(chunks)
+    return package
 
 
 def _archive_error(path: Path, infos: list[zipfile.ZipInfo]) -> InputFileError:
@@ -762,8 +741,8 @@ def _classify_odf(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Non
 
 
 def _read_content_types(path: Path, zf: zipfile.ZipFile,
-                        info: zipfile.ZipInfo) -> dict[str, str]:
-    """Map part name (no leading '/') or '*.ext' to its lower-cased content type."""
+                        info: zipfile.ZipInfo) -> tuple[dict[str, str], bytes]:
+    """Map part name (no leading '/') or '*.ext' to its lower-cased content type; and the part."""
     data = b"".join(_iter_member(path, zf, info, MAX_SMALL_PART_BYTES))
     root = parse_xml(data, path=path, part=info.filename)
     types: dict[str, str] = {}
@@ -773,7 +752,7 @@ def _read_content_types(path: Path, zf: zipfile.ZipFile,
             types[node.get("PartName", "").lstrip("/")] = content_type
         elif node.tag == _CT_NS + "Default" and node.get("Extension"):
             types["*." + node.get("Extension", "").lower()] = content_type
-    return types
+    return types, data
 
 
 def _classify_ooxml(path: Path, by_name: dict[str, zipfile.ZipInfo],

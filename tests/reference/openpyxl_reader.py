@@ -1,4 +1,13 @@
-"""A filled nianbao workbook (.xlsx) → Submission, treating the file as hostile.
+"""REFERENCE ONLY (tests): the reader as it was before the one-pass reader (issue 15).
+
+openpyxl loads the workbook; a second scan of the sheet XML gives cached results. Kept
+unchanged except for :func:`reference_reading` at the end, which wraps what it read in the
+reading model's interface, so the current drift and validation run on both readers and the
+parity test (tests/test_read_parity.py) compares their findings.
+
+Original docstring:
+
+A filled nianbao workbook (.xlsx) → Submission, treating the file as hostile.
 
 Order of work (design decision 3, pitfalls §1, §7, §9):
 
@@ -33,7 +42,7 @@ from nianbao.format.load import load_format
 from nianbao.format.model import Format
 from nianbao.layout import table_layout
 from nianbao.numbers import parse_number
-from nianbao.sniff import parse_xml, read_member, require_hardened_openpyxl, sniff
+from nianbao.read.package import parse_xml, read_member, require_hardened_openpyxl, sniff
 from nianbao.submission import Location, Submission
 from nianbao.template import META_SHEET
 
@@ -440,5 +449,60 @@ def _as_decimal(value: object) -> Decimal | None:
     return parse_number(value).value  # last year's figures in the metadata sheet are untrusted too
 
 
-__all__ = ["MAX_CELL_XML_BYTES", "Meta", "MetaEntry", "Place", "Reading", "load_workbook", "normalise_label",
-           "read_meta", "read_submission", "read_workbook"]
+# ----------------------------------------------------------------------------- the model's interface
+
+
+class _Sheet:
+    def __init__(self, wb, name: str, cached: dict) -> None:
+        self.ws = wb[name]
+        self.name = name
+        self.chart = not hasattr(self.ws, "iter_rows")
+        self.protected = bool(getattr(getattr(self.ws, "protection", None), "sheet", False))
+        self._cached = cached
+        self._covered = None
+
+    def value(self, a1: str):
+        try:
+            return self.ws[a1].value
+        except (KeyError, ValueError, TypeError, AttributeError):
+            return None
+
+    def cached(self, a1: str):
+        return self._cached.get((self.name, a1))
+
+    def validated(self, row: int, col: int) -> bool:
+        if self._covered is None:
+            self._covered = set()
+            for dv in self.ws.data_validations.dataValidation:
+                for rng in dv.sqref.ranges:
+                    for cell in rng.cells:
+                        self._covered.add(cell)
+        return (row, col) in self._covered
+
+
+class _Book:
+    def __init__(self, wb, cached: dict) -> None:
+        self.wb = wb
+        self.sheets = {name: _Sheet(wb, name, cached) for name in wb.sheetnames}
+        security = getattr(wb, "security", None)
+        self.structure_locked = not (security is None or security.lockStructure is False)
+        self.properties = {p.name: str(p.value) for p in getattr(wb, "custom_doc_props", ()) or ()}
+
+    @property
+    def sheetnames(self):
+        return list(self.wb.sheetnames)
+
+    def value(self, sheet: str, a1: str):
+        return self.sheets[sheet].value(a1) if sheet in self.sheets else None
+
+
+def reference_reading(path: Path):
+    """The old reader's result as a :class:`nianbao.read.reader.Reading` (raises like the old reader)."""
+    from nianbao.read import reader as new
+
+    old = read_workbook(path)
+    reading = new.Reading(old.path, old.submission, _Book(old.workbook, old.cached), old.meta)
+    reading.places.update(old.places)
+    reading.unlocated.extend(old.unlocated)
+    return reading
+

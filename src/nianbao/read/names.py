@@ -1,0 +1,40 @@
+"""Where a defined name points: ``'表三 依申请公开'!$D$6`` → (sheet, A1).
+
+Almost every name in a returned workbook is one cell on one sheet; those are read with one
+regular expression. Anything else (several areas, a formula, ``#REF!``) goes through
+openpyxl's formula tokenizer exactly as ``DefinedName.destinations`` does, so both paths give
+what openpyxl gives — including its quirk of keeping a doubled quote ('') in a quoted sheet name.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A quoted sheet name may hold anything ('' for a quote); an unquoted one only what the tokenizer
+# keeps in one operand (letters, digits, _ and .), else the tokenizer path decides.
+_ONE_CELL = re.compile(r"(?:'(?P<quoted>(?:[^']|'')*)'|(?P<plain>[\w.]+))!(?P<cell>\$?[A-Za-z]{1,3}\$?\d+)")
+
+
+def destinations(text: str) -> list[tuple[str, str]]:
+    """(sheet, reference) of every area the name's text refers to; [] when it is not a reference."""
+    m = _ONE_CELL.fullmatch(text)
+    if m is not None:
+        return [(m.group("quoted") if m.group("quoted") is not None else m.group("plain"), m.group("cell"))]
+    from openpyxl.workbook.defined_name import DefinedName
+
+    try:
+        return list(DefinedName("x", attr_text=text).destinations)
+    except Exception:  # not a reference at all: openpyxl's tokenizer or its pattern gave up
+        return []
+
+
+def first_cell(text: str, sheets) -> tuple[str, str] | None:
+    """(sheet, A1 without $) of the first single-cell destination on one of ``sheets``."""
+    for sheet, ref in destinations(text):
+        if sheet in sheets and ":" not in ref:
+            return sheet, ref.replace("$", "")
+    return None
+
+
+def sheets_of(text: str) -> set[str]:
+    return {sheet for sheet, _ in destinations(text)}
