@@ -153,7 +153,9 @@ def _stand_in(doc: object):
 def main(argv: list[str] | None = None) -> int:
     """Entry point: turns every known error into one Chinese line and an exit code."""
     from nianbao.cli_text import localize, usage_message
+    from nianbao.errors import set_work_folder
 
+    set_work_folder(None)  # each command starts afresh; a campaign command sets its own folder
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(_app_for(args))
     localize(command)
