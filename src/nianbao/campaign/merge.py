@@ -181,14 +181,19 @@ def _revalidate(campaign: Campaign, total: dict[str, Decimal | None], name: str)
     return [f for f in validate(sub) if f.code in rule_ids]
 
 
-def _groups(campaign: Campaign, included: list[Included], missing: list[Missing]) -> list[Group]:
-    """One total per unit that has units below it (itself and every descendant)."""
-    units = campaign.ledger.units()
+def _tree(units: list) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The unit list as parent code -> child codes (in list order), and code -> name."""
     children: dict[str, list[str]] = {}
     for u in units:
         if u["parent"]:
             children.setdefault(u["parent"], []).append(u["code"])
-    names = {u["code"]: u["name"] for u in units}
+    return children, {u["code"]: u["name"] for u in units}
+
+
+def _groups(campaign: Campaign, included: list[Included], missing: list[Missing]) -> list[Group]:
+    """One total per unit that has units below it (itself and every descendant)."""
+    units = campaign.ledger.units()
+    children, names = _tree(units)
     by_code = {i.code: i for i in included}
     left = {m.code: m for m in missing}
     groups = []
@@ -305,11 +310,7 @@ def _unit_rows(campaign: Campaign, result: MergeResult) -> list[tuple[str, str, 
     subtree; kind is unit | sub."""
     fmt = campaign.format
     units = campaign.ledger.units()
-    children: dict[str, list[str]] = {}
-    for u in units:
-        if u["parent"]:
-            children.setdefault(u["parent"], []).append(u["code"])
-    names = {u["code"]: u["name"] for u in units}
+    children, names = _tree(units)
     included = {i.code: compute_derived(fmt, dict(i.values)) for i in result.included}
     groups = {g.code: g for g in result.groups}
     rows: list[tuple[str, str, dict[str, Decimal | None]]] = []
