@@ -45,9 +45,19 @@ def parse_text(text: str) -> list[Paragraph | RawTable]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     items: list[Paragraph | RawTable] = []
     i = 0
+    # A blank-separated stream refused from line i is refused from any later line inside it too
+    # (fewer cells, no more numbers): without this, a long run of short lines costs O(n²).
+    stream_refused_until = 0
     while i < len(lines):
         for reader in (_tab_table, _pipe_rows, _pipe_cells, _pipe_stream, _blank_stream, _space_table):
-            found = reader(lines, i)
+            if reader is _blank_stream:
+                if i < stream_refused_until:
+                    continue
+                found, scanned = _blank_stream_scan(lines, i)
+                if found is None:
+                    stream_refused_until = scanned
+            else:
+                found = reader(lines, i)
             if found is not None:
                 rows, i = found
                 _add_table(items, rows, reader in (_pipe_rows, _pipe_cells))
@@ -227,8 +237,13 @@ def _has_numbers(cells: list[str]) -> bool:
 
 def _blank_stream(lines: list[str], i: int):
     """Every cell a paragraph of its own, blank lines between (a page's table copied as text)."""
+    return _blank_stream_scan(lines, i)[0]
+
+
+def _blank_stream_scan(lines: list[str], i: int):
+    """(rows and the next line, or None; the line the scan reached)."""
     if _blank(lines[i]) or not _is_cell(lines[i]):
-        return None
+        return None, i
     cells: list[str] = []
     j = i
     while j < len(lines):
@@ -247,8 +262,8 @@ def _blank_stream(lines: list[str], i: int):
         if not any(_blank(x) for x in lines[k:k + 1]):
             break  # no blank line after the block: not a blank-separated stream
     if len(cells) < STREAM_MIN_CELLS or not _has_numbers(cells):
-        return None
-    return stream_rows(cells), j
+        return None, j
+    return (stream_rows(cells), j), j
 
 
 def _is_cell(line: str) -> bool:
