@@ -89,3 +89,53 @@ def test_a_returned_file_is_opened_once_and_each_part_inflated_once(tmp_path, fm
     assert reading.submission.values and not reading.unlocated
     assert opened == [str(path)]
     assert len(inflated) == len(set(inflated))  # [Content_Types].xml, then every member, once each
+
+
+def test_the_number_formats_read_without_openpyxl_are_those_openpyxl_calls_numbers():
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+
+    from nianbao.read.parts import NUMBER_BUILTINS, _may_be_date
+
+    assert NUMBER_BUILTINS == {i for i, code in BUILTIN_FORMATS.items()
+                               if not is_date_format(code) and not is_timedelta_format(code)}
+    for code in ["General", "0", "0.####", "@", "#,##0.00", "0.00E+00", "yyyy-mm-dd", "[h]:mm", "m/d",
+                 '"年"0', "[Red]0", "上午/下午h时", "[$-804]yyyy\"年\"m\"月\"d\"日\""]:
+        if is_date_format(code) or is_timedelta_format(code):
+            assert _may_be_date(code), code  # a necessary condition: never skips a real date format
+
+
+def test_custom_properties_read_without_openpyxl_as_openpyxl_types_them():
+    from lxml import etree
+    from openpyxl.packaging.custom import CustomPropertyList
+
+    from nianbao.read.parts import _custom_properties
+
+    head = ('<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+            'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">')
+    prop = '<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{}" name="{}">{}</property>'
+    cases = [
+        [("nianbao_year", "<vt:lpwstr>2021</vt:lpwstr>"), ("nianbao_unit_name", "<vt:lpwstr>张巷镇</vt:lpwstr>")],
+        [("nianbao_year", "<vt:i4>2021</vt:i4>"), ("b", "<vt:bool>true</vt:bool>"), ("r", "<vt:r8>1.5</vt:r8>")],
+        [("a", "<vt:lpwstr>x</vt:lpwstr>"), ("a", "<vt:lpwstr>y</vt:lpwstr>")],
+        [("e", "<vt:lpwstr></vt:lpwstr>")],
+    ]
+    for props in cases:
+        root = etree.fromstring(head + "".join(prop.format(i + 2, n, v) for i, (n, v) in enumerate(props))
+                                + "</Properties>")
+        expected = {p.name: str(p.value) for p in CustomPropertyList.from_tree(root)}
+        assert _custom_properties(root) == expected
+
+
+def test_checking_a_returned_file_does_not_import_openpyxl(tmp_path, fmt2021):
+    """openpyxl takes 0.2 s to import (numpy): a one-file `nianbao check` should not pay it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    written = write(fmt2021, tmp_path / "x.xlsx", consistent_fill(fmt2021, random.Random(3)), year=2021)
+    sample = Path(__file__).resolve().parents[1] / "samples" / "张巷镇人民政府2021年报.xlsx"
+    code = ("import sys; from nianbao.cli import main; code = main(['check', sys.argv[1]]); "
+            "print('openpyxl' in sys.modules, code)")
+    for path in (written, sample):
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+        assert out.stdout.strip().splitlines()[-1] == "False 0", (path, out.stdout[-500:], out.stderr[-500:])

@@ -18,6 +18,7 @@ from nianbao.format.load import format_for_year
 from nianbao.format.model import Format
 from nianbao.livechecks import TEXT, result_formula, sheet_state
 from nianbao.numbers import parse_number
+from nianbao.read.model import coordinate_to_tuple
 from nianbao.read.reader import BY_COORDS, MOVED, Reading, normalise_label
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, fmt as fmt_number, to_excel
 from nianbao.safetext import quote
@@ -265,8 +266,6 @@ def _validations(reading: Reading, findings: list[Finding]) -> None:
 
 
 def _validated(sheet, a1: str) -> bool:
-    from openpyxl.utils.cell import coordinate_to_tuple
-
     try:
         return sheet.validated(*coordinate_to_tuple(a1))
     except (ValueError, TypeError):  # not a cell reference (a damaged meta map): not covered

@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 from lxml import etree
 
 from nianbao.errors import InputFileError
-from nianbao.read.model import Book, Sheet
+from nianbao.read.model import Book, Sheet, column_index, column_letter, coordinate_to_tuple
 from nianbao.read.package import Package
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -232,8 +232,6 @@ def _date_styles(styles: etree._Element | None) -> tuple[frozenset[int], frozens
     """Indexes of cell styles whose number format shows a date or time (and a duration)."""
     if styles is None:
         return frozenset(), frozenset()
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-
     custom = {}
     node = styles.find(_MAIN + "numFmts")
     for nf in (node if node is not None else ()):
@@ -243,6 +241,11 @@ def _date_styles(styles: etree._Element | None) -> tuple[frozenset[int], frozens
     node = styles.find(_MAIN + "cellXfs")
     for idx, xf in enumerate(node.iterchildren(_MAIN + "xf") if node is not None else ()):
         num_fmt = int(xf.get("numFmtId", 0))
+        if (num_fmt in custom and not _may_be_date(custom[num_fmt])) or \
+                (num_fmt not in custom and num_fmt in NUMBER_BUILTINS):
+            continue  # General, "0.####", "@": openpyxl's date test cannot say yes (no need to import it)
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+
         code = custom[num_fmt] if num_fmt in custom else BUILTIN_FORMATS.get(num_fmt)
         if code is not None and is_date_format(code):
             dates.add(idx)
@@ -251,11 +254,34 @@ def _date_styles(styles: etree._Element | None) -> tuple[frozenset[int], frozens
     return frozenset(dates), frozenset(timedeltas)
 
 
+#: Built-in number formats that show a number, not a date ("General", "0", "@", "0.00E+00"…);
+#: a test holds this to openpyxl's BUILTIN_FORMATS and is_date_format.
+NUMBER_BUILTINS = frozenset((*range(0, 14), *range(37, 45), 48, 49))
+
+
+def _may_be_date(code: str | None) -> bool:
+    """openpyxl's ``is_date_format`` looks for one of these letters; without one, no date."""
+    return code is not None and any(ch in code for ch in "dmhysDMHYS")
+
+
+_VT = "{http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes}"
+_PROPERTY = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}property"
+
+
 def _custom_properties(root: etree._Element | None) -> dict[str, str]:
     """Custom document properties as text, typed as openpyxl types them (2021 → "2021")."""
     if root is None:
         return {}
-    from openpyxl.packaging.custom import CustomPropertyList
+    plain = {}
+    for prop in root:  # what nianbao writes: named text properties, read without openpyxl
+        value = prop[0] if len(prop) == 1 else None
+        if prop.tag != _PROPERTY or not prop.get("name") or value is None or value.tag != _VT + "lpwstr" \
+                or len(value):
+            break
+        plain[prop.get("name")] = str(value.text)  # an empty one is "None", as openpyxl gives it
+    else:
+        return plain
+    from openpyxl.packaging.custom import CustomPropertyList  # other types: as openpyxl reads them
 
     return {p.name: str(p.value) for p in CustomPropertyList.from_tree(root)}
 
@@ -301,22 +327,19 @@ _ONE_AREA = re.compile(r"([A-Z]{1,3})([0-9]+)(?::([A-Z]{1,3})([0-9]+))?")
 
 def _area(ref: str) -> tuple[int, int, int, int]:
     """(min_col, min_row, max_col, max_row) of "D6" or "D6:J9"; other forms as openpyxl reads them."""
-    from openpyxl.utils.cell import column_index_from_string, range_boundaries
-
     m = _ONE_AREA.fullmatch(ref)
     if m is None:
+        from openpyxl.utils.cell import range_boundaries  # whole columns, $-anchored and other rare forms
+
         return range_boundaries(ref)
     c0, r0, c1, r1 = m.groups()
     if c1 is None:
-        col = column_index_from_string(c0)
+        col = column_index(c0)
         return col, int(r0), col, int(r0)
-    return column_index_from_string(c0), int(r0), column_index_from_string(c1), int(r1)
+    return column_index(c0), int(r0), column_index(c1), int(r1)
 
 
 def _counted(data: etree._Element) -> dict[str, etree._Element]:
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.cell import coordinate_to_tuple
-
     out: dict[str, etree._Element] = {}
     row_no = 0
     for row in data.iterchildren(_MAIN + "row"):
@@ -330,7 +353,7 @@ def _counted(data: etree._Element) -> dict[str, etree._Element]:
                 out[ref] = c
             else:
                 col += 1
-                out[f"{get_column_letter(col)}{row_no}"] = c
+                out[f"{column_letter(col)}{row_no}"] = c
     return out
 
 

@@ -26,14 +26,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import openpyxl.worksheet._reader as _openpyxl_sheet_reader
-
 from nianbao.errors import InputFileError, NianbaoError
 from nianbao.format.load import load_format
 from nianbao.format.model import Format
 from nianbao.layout import table_layout
 from nianbao.numbers import parse_number
-from nianbao.read.model import Book
+from nianbao.read.model import Book, column_letter
 from nianbao.read.parts import cast_number, read_book
 from nianbao.read.package import open_package, require_hardened_openpyxl, sniff
 from nianbao.submission import Location, Submission
@@ -116,16 +114,16 @@ def read_meta(book: Book) -> Meta:
     return Meta(info, previous, cells)
 
 
-# openpyxl (still used for plain lists, see load_workbook) parses numbers the way the reading
-# model does, made total the same way (cast_number): NaN, INF or 4,300 digits in one cell are
-# that cell's finding, not an unreadable file.
-_openpyxl_sheet_reader._cast_number = cast_number  # module global looked up by its cell parser
-
-
 def load_workbook(path: Path, data_only: bool = True):
     """Sniff, bound and open an .xlsx with openpyxl (for plain lists such as a unit list, not for
     returned templates); every failure is an InputFileError."""
     import openpyxl
+    import openpyxl.worksheet._reader as sheet_reader
+
+    # openpyxl then parses numbers the way the reading model does, made total the same way
+    # (cast_number): NaN, INF or 4,300 digits in one cell are that cell's finding, not an
+    # unreadable file. Set here, not at import, so commands that never open a list skip openpyxl.
+    sheet_reader._cast_number = cast_number  # module global looked up by its cell parser
 
     path = Path(path)
     sniff(path)
@@ -286,9 +284,7 @@ def normalise_label(text: object) -> str:
 
 
 def _a1(row: int, col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return f"{get_column_letter(col + 1)}{row + 1}"
+    return f"{column_letter(col + 1)}{row + 1}"
 
 
 def _row_of(a1: str) -> int | None:
