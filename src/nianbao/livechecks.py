@@ -86,19 +86,10 @@ def text_state_formula(name: str) -> str:
 # ----------------------------------------------------------------------------- rules
 
 
-def rule_inputs(fmt: Format, rule: RuleInstance) -> list[str]:
-    """The input cells a rule reads, directly or through the formulas of totals."""
-    seen: dict[str, None] = {}
-    todo = list(rule.cells)
-    while todo:
-        cell = todo.pop(0)
-        if cell in seen:
-            continue
-        seen[cell] = None
-        derived = fmt.derived.get(cell)
-        if derived is not None:
-            todo.extend(r.cell for r in refs_of(derived.compare.right) if not r.previous)
-    return [c for c in seen if c not in fmt.derived]
+def rule_inputs(fmt: Format, rule: RuleInstance) -> tuple[str, ...]:
+    """The input cells a rule reads, directly or through the formulas of totals (worked out once
+    per format: ``Format.rule_inputs``)."""
+    return fmt.rule_inputs[rule.key]
 
 
 @dataclass(frozen=True)

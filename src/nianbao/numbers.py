@@ -138,8 +138,12 @@ def parse_number(raw: object) -> ParsedNumber:
         text = "TRUE" if raw else "FALSE"
         return _error(text, f"“{text}”是逻辑值（是/否），不是数字：请填写阿拉伯数字")
     if isinstance(raw, int):
-        value = Decimal(raw)  # str(raw) would refuse more than 4,300 digits
-        return ParsedNumber(value, False, False, format_decimal(value), None)
+        cached = _INTS.get(raw) if type(raw) is int else None
+        if cached is None:
+            value = Decimal(raw)  # str(raw) would refuse more than 4,300 digits
+            cached = ParsedNumber(value, False, False, format_decimal(value), None)
+            _remember(_INTS, raw, cached)
+        return cached
     if isinstance(raw, float):
         return _from_float(raw)
     if isinstance(raw, Decimal):
@@ -171,6 +175,28 @@ def check_kind(value: Decimal, kind: str) -> str | None:
     """
     if kind not in KINDS:
         raise ValueError(f"unknown number kind {kind!r}; expected one of {KINDS}")
+    if type(value) is Decimal and value.as_tuple().exponent == 0:  # a whole number as typed
+        key = (value, kind)  # equal whole numbers with exponent 0 are written alike: one answer
+        if key not in _KINDS_SEEN:
+            _remember(_KINDS_SEEN, key, _check_kind(value, kind))
+        return _KINDS_SEEN[key]
+    return _check_kind(value, kind)
+
+
+# Answers for the whole numbers met, so the hundreds of small counts of every file checked are
+# worked out once (bounded: a hostile batch of distinct numbers only empties the memo).
+_INTS: dict[int, ParsedNumber] = {}
+_KINDS_SEEN: dict[tuple[Decimal, str], str | None] = {}
+_MEMO_MAX = 8192
+
+
+def _remember(memo: dict, key: object, answer: object) -> None:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = answer
+
+
+def _check_kind(value: Decimal, kind: str) -> str | None:
     if not isinstance(value, Decimal):
         try:
             value = Decimal(value)  # ints from callers; floats are not expected here

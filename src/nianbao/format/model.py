@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from nianbao.expr import Compare
+from nianbao.expr import Compare, refs_of
 
 CellKind = Literal["count", "amount", "signed_count"]
 CELL_KINDS: tuple[str, ...] = ("count", "amount", "signed_count")
@@ -210,13 +210,32 @@ class Format:
     def covers(self, year: int) -> bool:
         return year >= self.first_year and (self.last_year is None or year <= self.last_year)
 
-    @property
-    def narratives(self) -> list[Narrative]:
-        return [n for p in self.parts for n in p.narratives]
+    # Cached: read for every file checked (a format never changes once loaded).
+    @cached_property
+    def narratives(self) -> tuple[Narrative, ...]:
+        return tuple(n for p in self.parts for n in p.narratives)
 
-    @property
-    def input_cells(self) -> list[Cell]:
-        return [c for c in self.cells.values() if c.id not in self.derived]
+    @cached_property
+    def input_cells(self) -> tuple[Cell, ...]:
+        return tuple(c for c in self.cells.values() if c.id not in self.derived)
+
+    @cached_property
+    def rule_inputs(self) -> dict[str, tuple[str, ...]]:
+        """Rule key -> the input cells the rule reads, directly or through the formulas of totals."""
+        found = {}
+        for rule in self.rules:
+            seen: dict[str, None] = {}
+            todo = list(rule.cells)
+            while todo:
+                cell = todo.pop(0)
+                if cell in seen:
+                    continue
+                seen[cell] = None
+                derived = self.derived.get(cell)
+                if derived is not None:
+                    todo.extend(r.cell for r in refs_of(derived.compare.right) if not r.previous)
+            found[rule.key] = tuple(c for c in seen if c not in self.derived)
+        return found
 
     def report_title(self, unit: str, year: int) -> str:
         return f"{unit}{year}年{self.title}"

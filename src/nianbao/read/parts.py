@@ -317,7 +317,7 @@ def _worksheet(sheet: Sheet, root: etree._Element, decode: _Decoder) -> None:
         cells, refs = _CELLS(data), _REFS(data)
         # Some cell without its reference: count positions the way openpyxl does.
         index = dict(zip(refs, cells)) if len(refs) == len(cells) else _counted(data)
-        return index, decode.shared_formulas(index)
+        return index, decode.shared_formulas(index), {}
 
     sheet._loader = load
 
