@@ -17,6 +17,19 @@ _ONE_CELL = re.compile(r"(?:'(?P<quoted>(?:[^']|'')*)'|(?P<plain>[\w.]+))!(?P<ce
 
 def destinations(text: str) -> list[tuple[str, str]]:
     """(sheet, reference) of every area the name's text refers to; [] when it is not a reference."""
+    found = _SEEN.get(text)
+    if found is None:
+        if len(_SEEN) >= 4096:  # a hostile batch of distinct names only empties the memo
+            _SEEN.clear()
+        found = _SEEN[text] = tuple(_destinations(text))
+    return list(found)
+
+
+# The same few hundred name texts come back in every file of a round: worked out once.
+_SEEN: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
+def _destinations(text: str) -> list[tuple[str, str]]:
     m = _ONE_CELL.fullmatch(text)
     if m is not None:
         return [(m.group("quoted") if m.group("quoted") is not None else m.group("plain"), m.group("cell"))]

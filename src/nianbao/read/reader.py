@@ -280,7 +280,18 @@ def normalise_label(text: object) -> str:
     """Labels compare after NFKC and without any white space (pitfalls: “商业\\n企业”)."""
     if text is None:
         return ""
-    return "".join(unicodedata.normalize("NFKC", str(text)).split())
+    text = str(text)
+    found = _LABEL_FORMS.get(text)
+    if found is None:
+        found = "".join(unicodedata.normalize("NFKC", text).split())
+        if len(text) <= 200:  # labels, not narratives; bounded: hostile texts only empty the memo
+            if len(_LABEL_FORMS) >= 4096:
+                _LABEL_FORMS.clear()
+            _LABEL_FORMS[text] = found
+    return found
+
+
+_LABEL_FORMS: dict[str, str] = {}  # the format's labels, and the same labels in every file
 
 
 def _a1(row: int, col: int) -> str:
