@@ -139,3 +139,15 @@ def test_checking_a_returned_file_does_not_import_openpyxl(tmp_path, fmt2021):
     for path in (written, sample):
         out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
         assert out.stdout.strip().splitlines()[-1] == "False 0", (path, out.stdout[-500:], out.stderr[-500:])
+
+
+def test_reading_and_checking_never_import_the_template_writer():
+    """The fixed sheet names live in nianbao.sheets: the read and check stages do not reach back
+    into the writer (and a one-file check does not pay xlsxwriter's import)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, nianbao.check, nianbao.commands.check, nianbao.report.model; "
+            "print(sorted(m for m in ('nianbao.template', 'xlsxwriter', 'openpyxl') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

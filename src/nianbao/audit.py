@@ -103,7 +103,7 @@ def _rules_with_inputs(sub, findings: list[Finding]) -> list[Finding]:
     from nianbao import drift
     from nianbao.findings import involved_cells
     from nianbao.rules import check as check_rule
-    from nianbao.template import active_rules
+    from nianbao.rules import active_rules
 
     rule_ids = {r.rule_id for r in sub.format.rules}
     values = drift.rule_inputs(sub)

@@ -27,12 +27,11 @@ from nianbao.livechecks import rule_inputs, sheet_state
 from nianbao.narrative_checks import check_narratives
 from nianbao.numbers import check_kind, parse_number
 from nianbao.read.reader import read_workbook
-from nianbao.rules import check as check_rule
+from nianbao.rules import active_rules, check as check_rule
 from nianbao.rules import fmt as fmt_number
 from nianbao.read.package import CODES as FILE_CODES
 from nianbao.safetext import quote
 from nianbao.submission import Submission
-from nianbao.template import active_rules
 
 BLANK = register("BLANK", "error", "填报单元格空白（空白视为未填写，没有发生的应填 0）", per_cell=True, live=True)
 TABLE_BLANK = register("TABLE-BLANK", "error", "整张表没有填写", live=True)

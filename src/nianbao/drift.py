@@ -23,7 +23,7 @@ from nianbao.read.reader import BY_COORDS, MOVED, Reading, normalise_label
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, check, evaluate, excel_result, fmt as fmt_number, to_excel
 from nianbao.safetext import quote
 from nianbao.submission import Submission
-from nianbao.template import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
+from nianbao.sheets import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
 
 SHEET_MISSING = register("DRIFT-SHEET-MISSING", "error", "模板中的工作表被删除", after="file")
 SHEET_RENAMED = register("DRIFT-SHEET-RENAMED", "warning", "模板中的工作表被改名", after="file")

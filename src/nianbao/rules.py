@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from nianbao.expr import BinOp, Compare, Expr, Neg, Num, Ref, Sum, refs_of
 
 if TYPE_CHECKING:
-    from nianbao.format.model import RuleInstance, Table
+    from nianbao.format.model import Format, RuleInstance, Table
 
 PRECISION = 4
 _QUANTUM = Decimal(1).scaleb(-PRECISION)
@@ -342,3 +342,16 @@ def excel_condition(compare: Compare, name_of: NameOf) -> str:
 def excel_result(compare: Compare, name_of: NameOf) -> str:
     """The check cell's formula: 通过 or 不通过."""
     return f'IF({excel_condition(compare, name_of)},"{PASS_TEXT}","{FAIL_TEXT}")'
+
+
+def active_rules(fmt: Format, has_previous: bool) -> list[RuleInstance]:
+    """The rules that apply: cross-year rules only when last year's data is known."""
+    return [r for r in fmt.rules if has_previous or not r.uses_previous]
+
+
+def compute_derived(fmt: Format, values: dict[str, Decimal | None]) -> dict[str, Decimal | None]:
+    """Values with every derived cell computed as its formula would (in dependency order)."""
+    out = dict(values)
+    for cell, rule in fmt.derived.items():
+        out[cell] = evaluate(rule.compare.right, out)
+    return out

@@ -46,14 +46,11 @@ from nianbao.livechecks import (
     text_state_formula,
     wrong_format_formula,
 )
-from nianbao.rules import FAIL_TEXT, PASS_TEXT, Ref, check, evaluate, to_excel
+from nianbao.rules import FAIL_TEXT, PASS_TEXT, Ref, active_rules, check, compute_derived, evaluate, to_excel
+from nianbao.sheets import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
 from nianbao.submission import Submission
 from nianbao.xlsxpost import lock_structure
 
-INSTRUCTIONS_SHEET = "填报说明"
-NARRATIVE_SHEET = "正文"
-CHECK_SHEET = "检查"
-META_SHEET = "_meta"
 MAX_CELL_TEXT = 32767
 FAILED_NAME = "nb_check_failed"  # the 检查 sheet's column of errors (1 per error finding it stands for)
 WARNED_NAME = "nb_check_warned"
@@ -147,23 +144,6 @@ def prefill_from_previous(fmt: Format, prev: Mapping[str, Decimal | None]) -> di
                 and left.cell not in fmt.derived):
             filled[left.cell] = prev[right.cell]  # type: ignore[assignment]
     return filled
-
-
-def active_rules(fmt: Format, has_previous: bool) -> list[RuleInstance]:
-    """The rules that apply: cross-year rules only when last year's data is known."""
-    return [r for r in fmt.rules if has_previous or not r.uses_previous]
-
-
-def compute_derived(fmt: Format, values: dict[str, Decimal | None]) -> dict[str, Decimal | None]:
-    """Values with every derived cell computed as its formula would (in dependency order)."""
-    out = dict(values)
-    for cell, rule in fmt.derived.items():
-        out[cell] = evaluate(rule.compare.right, out)
-    return out
-
-
-def ref_name(ref: Ref) -> str:
-    return defined_name(ref.key)
 
 
 class TemplateWriter:

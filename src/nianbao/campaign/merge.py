@@ -28,7 +28,7 @@ from nianbao.format.model import Format
 from nianbao.layout import table_layout, text_lines
 from nianbao.sheetwrite import merge_value, new_workbook, write_value
 from nianbao.submission import Submission
-from nianbao.template import compute_derived
+from nianbao.rules import compute_derived
 
 MERGE_DIR = "汇总"
 WORKBOOK_NAME = "汇总.xlsx"

@@ -35,7 +35,7 @@ from nianbao.read.model import Book, column_letter
 from nianbao.read.parts import cast_number, read_book
 from nianbao.read.package import open_package, require_hardened_openpyxl, sniff
 from nianbao.submission import Location, Submission
-from nianbao.template import META_SHEET
+from nianbao.sheets import META_SHEET
 
 #: Most bytes of worksheet + shared-string XML (as declared) accepted: a filled template holds
 #: about 0.5 MB; 16 MB is some 300,000 cells, the most openpyxl can hold in bounded memory.

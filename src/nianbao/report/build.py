@@ -20,7 +20,7 @@ from nianbao.findings import Finding
 from nianbao.format.model import defined_name
 from nianbao.report.model import ReportDocument, build_document
 from nianbao.report.narrative_source import NarrativeSource, read_narrative_file
-from nianbao.template import NARRATIVE_SHEET
+from nianbao.sheets import NARRATIVE_SHEET
 
 TARGETS = ("docx", "html", "md", "pdf", "graphic")
 GRAPHIC_FORMATS = ("svg", "png", "pdf")  # 一图读懂 is written in each of these

@@ -17,7 +17,7 @@ from nianbao.layout import FIRST_BLOCK_ROW, table_layout
 from nianbao.rules import fmt as fmt_number
 from nianbao.safetext import strip_hidden
 from nianbao.submission import Submission
-from nianbao.template import compute_derived
+from nianbao.rules import compute_derived
 
 REGULATION = "《中华人民共和国政府信息公开条例》（国务院令第711号）"
 MISSING_TEXT = "（未填写）"

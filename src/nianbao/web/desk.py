@@ -30,7 +30,7 @@ from nianbao.campaign.status import STATUS_FILE
 from nianbao.errors import NianbaoError
 from nianbao.findings import CODES, grouped, register_format
 from nianbao.report.model import TableGrid, table_grid
-from nianbao.template import compute_derived
+from nianbao.rules import compute_derived
 
 #: At most this many files in one drop (collect's own per-file limit applies to each).
 MAX_UPLOAD_FILES = 300
