@@ -477,6 +477,11 @@ class _Decoder:
         """(value, cached) of a cell read from the bytes (:mod:`nianbao.read.cells`), exactly as
         the tree route decodes the same cell."""
         _, style, kind, inline, inline_text, formula, formula_text, value = groups
+        if kind == b"s" and value and not formula:  # most of them: a shared string
+            try:
+                return self.strings[int(value)], None
+            except (ValueError, IndexError):
+                pass  # refused below, with the same message as every other damaged cell
         kind = kind.decode("ascii") if kind else "n"
         try:
             if formula:
