@@ -225,8 +225,12 @@ def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
         derived = cell.id in fmt.derived
         if derived and isinstance(raw, str) and raw.startswith("="):
             continue
-        where = _where(sub, cell.id)
         parsed = parse_number(raw)
+        problem = None if parsed.blank or parsed.error else check_kind(parsed.value, cell.kind)
+        text_number = workbook and isinstance(raw, str) and not derived
+        if not (parsed.blank or parsed.error or text_number or problem or parsed.corrected):
+            continue  # a plain good number: nothing to say (most cells; the place is not worked out)
+        where = _where(sub, cell.id)
         label = f"{where['sheet']}!{where['cell']}（{where['row']}·{where['column']}）"
         if parsed.blank:
             if not derived:
@@ -237,11 +241,10 @@ def _numbers(sub: Submission, workbook: bool = False) -> list[Finding]:
             findings.append(Finding(TYPES, "error", f"{label}：{parsed.error}。", value=parsed.original,
                                     **where))
             continue
-        if workbook and isinstance(raw, str) and not derived:
+        if text_number:
             findings.append(Finding(NUMBER_AS_TEXT, "error", _as_text_message(label, raw, parsed.value, cell.kind),
                                     value=parsed.original, expected=fmt_number(parsed.value), **where))
             continue
-        problem = check_kind(parsed.value, cell.kind)
         if problem:
             findings.append(Finding(TYPES, "error", f"{label}{problem}。", value=fmt_number(parsed.value), **where))
         if parsed.corrected:

@@ -20,6 +20,7 @@ workbook in formula mode, which is *not* always what Excel displays:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 
@@ -115,6 +116,7 @@ def column_index(letters: str) -> int:
     return index
 
 
+@lru_cache(maxsize=16384)  # the same few thousand references in every file of a round
 def _row_col(a1: str) -> tuple[int, int]:
     """(row, column) of an A1 reference, both 1-based; (0, 0) for anything else."""
     letters = a1.rstrip("0123456789")
@@ -126,6 +128,7 @@ def _row_col(a1: str) -> tuple[int, int]:
     return (int(digits), col) if digits.isascii() and digits.isdigit() else (0, 0)
 
 
+@lru_cache(maxsize=16384)
 def coordinate_to_tuple(a1: str) -> tuple[int, int]:
     """(row, column) of "D6", as openpyxl's function of that name; ValueError when not a cell."""
     letters = a1.rstrip("0123456789")
