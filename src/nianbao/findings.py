@@ -144,23 +144,7 @@ def from_outcome(outcome: Outcome, sub, first_cell: str | None = None) -> Findin
 
 def involved_cells(fmt_, cells: list[str]) -> list[str]:
     """The cells, and (through the formulas of derived cells) every input they are computed from."""
-    seen: dict[str, None] = {}
-    todo = list(cells)
-    while todo:
-        cell = todo.pop(0)
-        if cell in seen:
-            continue
-        seen[cell] = None
-        rule = fmt_.derived.get(cell)
-        if rule is not None:
-            todo.extend(ref.cell for ref in _refs(rule) if not ref.previous)
-    return list(seen)
-
-
-def _refs(rule):
-    from nianbao.rules import refs_of
-
-    return list(refs_of(rule.compare.right))
+    return fmt_.involved(cells)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -219,23 +219,24 @@ class Format:
     def input_cells(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells.values() if c.id not in self.derived)
 
+    def involved(self, cells: list[str] | tuple[str, ...]) -> list[str]:
+        """The cells, and (through the formulas of derived cells) every input they are computed from."""
+        seen: dict[str, None] = {}
+        todo = list(cells)
+        while todo:
+            cell = todo.pop(0)
+            if cell in seen:
+                continue
+            seen[cell] = None
+            derived = self.derived.get(cell)
+            if derived is not None:
+                todo.extend(r.cell for r in refs_of(derived.compare.right) if not r.previous)
+        return list(seen)
+
     @cached_property
     def rule_inputs(self) -> dict[str, tuple[str, ...]]:
         """Rule key -> the input cells the rule reads, directly or through the formulas of totals."""
-        found = {}
-        for rule in self.rules:
-            seen: dict[str, None] = {}
-            todo = list(rule.cells)
-            while todo:
-                cell = todo.pop(0)
-                if cell in seen:
-                    continue
-                seen[cell] = None
-                derived = self.derived.get(cell)
-                if derived is not None:
-                    todo.extend(r.cell for r in refs_of(derived.compare.right) if not r.previous)
-            found[rule.key] = tuple(c for c in seen if c not in self.derived)
-        return found
+        return {rule.key: tuple(c for c in self.involved(rule.cells) if c not in self.derived) for rule in self.rules}
 
     def report_title(self, unit: str, year: int) -> str:
         return f"{unit}{year}年{self.title}"
