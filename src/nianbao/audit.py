@@ -101,7 +101,6 @@ def audit_result(result: ImportResult) -> list[Finding]:
 def _rules_with_inputs(sub, findings: list[Finding]) -> list[Finding]:
     """Rule findings only for rules whose every input cell is in the report with a number."""
     from nianbao import drift
-    from nianbao.findings import involved_cells
     from nianbao.rules import check as check_rule
     from nianbao.rules import active_rules
 
@@ -109,7 +108,7 @@ def _rules_with_inputs(sub, findings: list[Finding]) -> list[Finding]:
     values = drift.rule_inputs(sub)
     allowed = set()
     for rule in active_rules(sub.format, bool(sub.previous)):
-        inputs = involved_cells(sub.format, rule.cells)
+        inputs = sub.format.involved(rule.cells)
         if all(c in sub.locations and sub.values.get(c) is not None for c in inputs):
             outcome = check_rule(rule, values)
             if not outcome.ok:

@@ -124,7 +124,7 @@ def from_outcome(outcome: Outcome, sub, first_cell: str | None = None) -> Findin
     loc = sub.locations.get(cell_id) if cell_id else None
     cell = sub.format.cells.get(cell_id) if cell_id else None
     table = sub.format.tables[cell.table] if cell else None
-    others = tuple(sub.locations[c].cell for c in involved_cells(sub.format, rule.cells)
+    others = tuple(sub.locations[c].cell for c in sub.format.involved(rule.cells)
                    if c in sub.locations and loc is not None and sub.locations[c].sheet == loc.sheet)
     return Finding(
         code=rule.rule_id,
@@ -140,11 +140,6 @@ def from_outcome(outcome: Outcome, sub, first_cell: str | None = None) -> Findin
         expected=fmt(outcome.rhs),
         cells=others,
     )
-
-
-def involved_cells(fmt_, cells: list[str]) -> list[str]:
-    """The cells, and (through the formulas of derived cells) every input they are computed from."""
-    return fmt_.involved(cells)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from nianbao.format.model import Cell, Format, RuleInstance
 from nianbao.numbers import check_kind, parse_number
-from nianbao.rules import FAIL_TEXT, PASS_TEXT, PRECISION, Ref, check, refs_of, excel_condition, excel_difference
+from nianbao.rules import FAIL_TEXT, PASS_TEXT, PRECISION, Ref, check, excel_condition, excel_difference
 
 #: Every function the template's formulas may use: present in Excel 2007+, WPS and LibreOffice.
 COMMON_FUNCTIONS = frozenset({"IF", "AND", "OR", "ISNUMBER", "ISERROR", "LEN", "TRIM", "INT", "ROUND", "ABS",

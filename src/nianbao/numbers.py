@@ -23,6 +23,7 @@ import datetime as _dt
 import math
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -138,12 +139,8 @@ def parse_number(raw: object) -> ParsedNumber:
         text = "TRUE" if raw else "FALSE"
         return _error(text, f"“{text}”是逻辑值（是/否），不是数字：请填写阿拉伯数字")
     if isinstance(raw, int):
-        cached = _INTS.get(raw) if type(raw) is int else None
-        if cached is None:
-            value = Decimal(raw)  # str(raw) would refuse more than 4,300 digits
-            cached = ParsedNumber(value, False, False, format_decimal(value), None)
-            _remember(_INTS, raw, cached)
-        return cached
+        small = type(raw) is int and -10**15 < raw < 10**15  # a cell's count, not a hostile giant
+        return _parse_int(raw) if small else _parse_int.__wrapped__(raw)
     if isinstance(raw, float):
         return _from_float(raw)
     if isinstance(raw, Decimal):
@@ -175,25 +172,21 @@ def check_kind(value: Decimal, kind: str) -> str | None:
     """
     if kind not in KINDS:
         raise ValueError(f"unknown number kind {kind!r}; expected one of {KINDS}")
-    if type(value) is Decimal and value.as_tuple().exponent == 0:  # a whole number as typed
-        key = (value, kind)  # equal whole numbers with exponent 0 are written alike: one answer
-        if key not in _KINDS_SEEN:
-            _remember(_KINDS_SEEN, key, _check_kind(value, kind))
-        return _KINDS_SEEN[key]
+    if type(value) is Decimal and value.as_tuple().exponent == 0:  # a whole number as typed:
+        return _whole_kind(value, kind)  # equal ones are written alike, so one answer serves all
     return _check_kind(value, kind)
 
 
-# Answers for the whole numbers met, so the hundreds of small counts of every file checked are
-# worked out once (bounded: a hostile batch of distinct numbers only empties the memo).
-_INTS: dict[int, ParsedNumber] = {}
-_KINDS_SEEN: dict[tuple[Decimal, str], str | None] = {}
-_MEMO_MAX = 8192
+# The hundreds of small counts of every file checked are worked out once per process.
+@lru_cache(maxsize=8192)
+def _parse_int(raw: int) -> ParsedNumber:
+    value = Decimal(raw)  # str(raw) would refuse more than 4,300 digits
+    return ParsedNumber(value, False, False, format_decimal(value), None)
 
 
-def _remember(memo: dict, key: object, answer: object) -> None:
-    if len(memo) >= _MEMO_MAX:
-        memo.clear()
-    memo[key] = answer
+@lru_cache(maxsize=8192)
+def _whole_kind(value: Decimal, kind: str) -> str | None:
+    return _check_kind(value, kind)
 
 
 def _check_kind(value: Decimal, kind: str) -> str | None:

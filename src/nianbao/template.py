@@ -46,7 +46,7 @@ from nianbao.livechecks import (
     text_state_formula,
     wrong_format_formula,
 )
-from nianbao.rules import FAIL_TEXT, PASS_TEXT, Ref, active_rules, check, compute_derived, evaluate, to_excel
+from nianbao.rules import FAIL_TEXT, PASS_TEXT, Ref, active_rules, check, compute_derived, to_excel
 from nianbao.sheets import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
 from nianbao.submission import Submission
 from nianbao.xlsxpost import lock_structure

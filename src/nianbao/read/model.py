@@ -33,10 +33,10 @@ class Sheet:
     chart: bool = False  # a chart sheet: no cells
     protected: bool = False  # <sheetProtection sheet="1"> (the lock a user removes)
     validations: list[tuple[int, int, int, int]] = field(default_factory=list)  # (min_col, min_row, max_col, max_row)
-    #: Indexes the sheet's cells on first use: () -> (A1 -> raw XML cell, raw cell -> (value, cached),
-    #: A1 -> (value, cached) of the cells already decoded in bulk).
-    _loader: Callable[[], tuple[dict[str, object], Callable[[object], tuple[object, object]],
-                                dict[str, tuple[object, object]]]] | None = field(default=None, repr=False)
+    #: Indexes the sheet's cells on first use: () -> (A1 -> raw cell, raw cell -> (value, cached)).
+    #: A raw cell is an lxml element, or the groups of a cell read from the bytes (read.cells).
+    _loader: Callable[[], tuple[dict[str, object], Callable[[object], tuple[object, object]]]] | None = \
+        field(default=None, repr=False)
     _index: dict[str, object] | None = field(default=None, repr=False)
     _decode: Callable[[object], tuple[object, object]] | None = field(default=None, repr=False)
     _done: dict[str, tuple[object, object]] = field(default_factory=dict, repr=False)
@@ -46,8 +46,7 @@ class Sheet:
     @property
     def _cells(self) -> dict[str, object]:
         if self._index is None:
-            self._index, self._decode, done = self._loader() if self._loader is not None else ({}, None, {})
-            self._done.update(done)
+            self._index, self._decode = self._loader() if self._loader is not None else ({}, None)
         return self._index
 
     def _cell(self, a1: str) -> tuple[object, object]:
@@ -91,7 +90,7 @@ class Sheet:
         """Every row that has a cell in the first ``max_col`` columns, in order, padded with None."""
         rows: dict[int, list[object]] = {}
         cells = self._cells
-        decode, done = self._decode, self._done
+        decode = self._decode
         for a1, raw in cells.items():
             first, digits = a1[:1], a1[1:]
             if "A" <= first <= "Z" and digits.isdigit() and digits.isascii():  # one-letter column: no lookup
@@ -99,8 +98,7 @@ class Sheet:
             else:
                 row, col = _row_col(a1)
             if 0 < col <= max_col and row > 0:
-                cell = done.get(a1)
-                rows.setdefault(row, [None] * max_col)[col - 1] = (cell if cell is not None else decode(raw))[0]
+                rows.setdefault(row, [None] * max_col)[col - 1] = decode(raw)[0]
         return [rows[r] for r in sorted(rows)]
 
 

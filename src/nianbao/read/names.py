@@ -9,6 +9,7 @@ what openpyxl gives — including its quirk of keeping a doubled quote ('') in a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A quoted sheet name may hold anything ('' for a quote); an unquoted one only what the tokenizer
 # keeps in one operand (letters, digits, _ and .), else the tokenizer path decides.
@@ -17,28 +18,20 @@ _ONE_CELL = re.compile(r"(?:'(?P<quoted>(?:[^']|'')*)'|(?P<plain>[\w.]+))!(?P<ce
 
 def destinations(text: str) -> list[tuple[str, str]]:
     """(sheet, reference) of every area the name's text refers to; [] when it is not a reference."""
-    found = _SEEN.get(text)
-    if found is None:
-        if len(_SEEN) >= 4096:  # a hostile batch of distinct names only empties the memo
-            _SEEN.clear()
-        found = _SEEN[text] = tuple(_destinations(text))
-    return list(found)
+    return list(_destinations(text) if len(text) <= 512 else _destinations.__wrapped__(text))
 
 
-# The same few hundred name texts come back in every file of a round: worked out once.
-_SEEN: dict[str, tuple[tuple[str, str], ...]] = {}
-
-
-def _destinations(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)  # the same few hundred name texts come back in every file of a round
+def _destinations(text: str) -> tuple[tuple[str, str], ...]:
     m = _ONE_CELL.fullmatch(text)
     if m is not None:
-        return [(m.group("quoted") if m.group("quoted") is not None else m.group("plain"), m.group("cell"))]
+        return ((m.group("quoted") if m.group("quoted") is not None else m.group("plain"), m.group("cell")),)
     from openpyxl.workbook.defined_name import DefinedName
 
     try:
-        return list(DefinedName("x", attr_text=text).destinations)
+        return tuple(DefinedName("x", attr_text=text).destinations)
     except Exception:  # not a reference at all: openpyxl's tokenizer or its pattern gave up
-        return []
+        return ()
 
 
 def first_cell(text: str, sheets) -> tuple[str, str] | None:

@@ -87,6 +87,11 @@ class Parts:
                               code="FILE-CORRUPT")
 
 
+def damaged(path: object) -> InputFileError:
+    """A part or a cell whose XML is well-formed but not what a workbook holds."""
+    return InputFileError(path, f"文件已损坏或内容不规范，无法读取：{_RESAVE}", code="FILE-CORRUPT")
+
+
 def read_book(package: Package) -> Book:
     """The reading model of a sniffed package; a damaged part raises InputFileError FILE-CORRUPT."""
     parts = Parts(package)
@@ -96,11 +101,10 @@ def read_book(package: Package) -> Book:
         return book
     except InputFileError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError) as err:
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError):
         # The XML is well-formed but not what a workbook holds (a missing relationship, a
         # reference that is not a cell): the file is damaged, as openpyxl would also say.
-        raise InputFileError(package.path, f"文件已损坏或内容不规范，无法读取（{type(err).__name__}）：{_RESAVE}",
-                             code="FILE-CORRUPT") from None
+        raise damaged(package.path) from None
 
 
 def _book(package: Package, parts: Parts) -> Book:
@@ -323,7 +327,7 @@ def _worksheet(sheet: Sheet, parts: Parts, part: str, decode: _Decoder) -> None:
         if placeholder is not None and len(placeholder) == 0:  # the root's own main-namespace child
             _sheet_settings(sheet, root)
             if cells:
-                sheet._loader = lambda: (cells, decode.plain, {})
+                sheet._loader = lambda: (cells, decode.plain)
             return
     root = parts.get(part)
     _sheet_settings(sheet, root)
@@ -335,7 +339,7 @@ def _worksheet(sheet: Sheet, parts: Parts, part: str, decode: _Decoder) -> None:
         cells, refs = _CELLS(data), _REFS(data)
         # Some cell without its reference: count positions the way openpyxl does.
         index = dict(zip(refs, cells)) if len(refs) == len(cells) else _counted(data)
-        return index, decode.shared_formulas(index), {}
+        return index, decode.shared_formulas(index)
 
     sheet._loader = load
 
@@ -429,9 +433,8 @@ class _Decoder:
                         return strings[int(v.text)], None
                     return value(c, v, inline), None
                 return formula(c, f, v)
-            except (ValueError, KeyError, TypeError, IndexError, OverflowError) as err:  # e.g. t="n" with text
-                raise InputFileError(self.path, f"文件已损坏或内容不规范，无法读取（{type(err).__name__}）："
-                                                f"{_RESAVE}", code="FILE-CORRUPT") from None
+            except (ValueError, KeyError, TypeError, IndexError, OverflowError):  # e.g. t="n" with text
+                raise damaged(self.path) from None
 
         def formula(c: etree._Element, f: etree._Element, v: etree._Element | None) -> tuple[object, object]:
             nonlocal masters
@@ -477,23 +480,17 @@ class _Decoder:
         """(value, cached) of a cell read from the bytes (:mod:`nianbao.read.cells`), exactly as
         the tree route decodes the same cell."""
         _, style, kind, inline, inline_text, formula, formula_text, value = groups
-        if kind == b"s" and value and not formula:  # most of them: a shared string
-            try:
-                return self.strings[int(value)], None
-            except (ValueError, IndexError):
-                pass  # refused below, with the same message as every other damaged cell
-        kind = kind.decode("ascii") if kind else "n"
         try:
+            if kind == b"s" and value and not formula:  # most cells: a shared string
+                return self.strings[int(value)], None
+            kind = kind.decode("ascii") if kind else "n"
             if formula:
                 return "=" + (plain_text(formula_text) or ""), self.cached_of(kind, plain_text(value))
             if kind == "inlineStr":
                 return ((plain_text(inline_text) or "") if inline else None), None
-            if kind == "s" and value:
-                return self.strings[int(value)], None
             return self.value_of(kind, plain_text(value), style.decode("ascii") if style else None), None
-        except (ValueError, KeyError, TypeError, IndexError, OverflowError) as err:
-            raise InputFileError(self.path, f"文件已损坏或内容不规范，无法读取（{type(err).__name__}）："
-                                            f"{_RESAVE}", code="FILE-CORRUPT") from None
+        except (ValueError, KeyError, TypeError, IndexError, OverflowError):
+            raise damaged(self.path) from None
 
     def _date(self, number: object, style: int) -> object:
         from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel

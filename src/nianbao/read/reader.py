@@ -23,7 +23,8 @@ import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from nianbao.errors import InputFileError, NianbaoError
@@ -281,17 +282,12 @@ def normalise_label(text: object) -> str:
     if text is None:
         return ""
     text = str(text)
-    found = _LABEL_FORMS.get(text)
-    if found is None:
-        found = "".join(unicodedata.normalize("NFKC", text).split())
-        if len(text) <= 200:  # labels, not narratives; bounded: hostile texts only empty the memo
-            if len(_LABEL_FORMS) >= 4096:
-                _LABEL_FORMS.clear()
-            _LABEL_FORMS[text] = found
-    return found
+    return _label_form(text) if len(text) <= 200 else _label_form.__wrapped__(text)  # labels, not narratives
 
 
-_LABEL_FORMS: dict[str, str] = {}  # the format's labels, and the same labels in every file
+@lru_cache(maxsize=4096)  # the format's labels, and the same labels in every file
+def _label_form(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def _a1(row: int, col: int) -> str:
