@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.workbooks import TOWN, UNIT, consistent_fill, edit_part, sheet_part, write
+from fixtures.workbooks import TOWN, UNIT, as_row_map, consistent_fill, edit_part, sheet_part, write
 from nianbao.format import load_format
 
 T2, T3, T4, CHECK = "表二 主动公开", "表三 依申请公开", "表四 复议诉讼", "检查"
@@ -119,9 +119,12 @@ def bases(folder: Path) -> list[Path]:
     return out
 
 
-def _sub(pattern: str, repl: str, count: int = 1, flags: int = 0):
+def _sub(pattern: str, repl: str, count: int = 1, flags: int = 0, must: bool = False):
+    """The edit; with ``must``, a pattern not found is a broken test, not a quiet unchanged copy."""
     def edit(xml: str) -> str:
-        return re.sub(pattern, repl, xml, count=count, flags=flags)
+        out, n = re.subn(pattern, repl, xml, count=count, flags=flags)
+        assert n or not must, f"{pattern} is not in the part"
+        return out
     return edit
 
 
@@ -184,6 +187,8 @@ XML_VARIANTS = {
         xml, "D6", '<c r="{a1}"{s} t="inlineStr"><is><r><t>1</t></r><r><t>2</t></r></is></c>')),
     "empty-string": (T3, lambda xml: _input_cell(xml, "D6", '<c r="{a1}"{s} t="str"><v></v></c>')),
     "dates": ("xl/styles.xml", _dates),
+    "map-name-lost": ("xl/sharedStrings.xml", _sub(r"\|nb_t3_new_natural\b", "|", must=True)),
+    "map-garbled": ("xl/sharedStrings.xml", _sub(r"\|表三 依申请公开\|", "|表三|", count=3, must=True)),
     "meta-renamed": ("xl/workbook.xml", _sub(r'<sheet name="_meta"', '<sheet name="meta"')),
     "doctype": ("docProps/app.xml", _sub(r"\?>", '?><!DOCTYPE x [<!ENTITY a "b">]>')),
     "malformed": (T4, _sub(r"</sheetData>", "</sheetDat>")),
@@ -222,6 +227,7 @@ def openpyxl_variants(base: Path, folder: Path) -> list[Path]:
         "deleted": lambda wb: wb.remove(wb[T4]),
         "typed": lambda wb: wb[T3].__setitem__("D6", 5),
         "unprotected": lambda wb: setattr(wb[T3].protection, "sheet", False),
+        "row-map": as_row_map,  # the cell map as templates before 2026-12 held it
     }
     out = []
     for name, edit in edits.items():

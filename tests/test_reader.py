@@ -151,3 +151,44 @@ def test_reading_and_checking_never_import_the_template_writer():
             "print(sorted(m for m in ('nianbao.template', 'xlsxwriter', 'openpyxl') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- the cell map
+
+
+def test_the_cell_map_is_a_few_texts_that_read_back_to_every_entry():
+    from nianbao.sheets import cell_map_entries, cell_map_texts
+
+    entries = [("number", f"t3.new.c{i}", "表三 依申请公开", f"D{i}", f"nb_t3_new_c{i}") for i in range(400)]
+    texts = cell_map_texts(entries)
+    assert len(texts) > 1 and all(len(t) <= 8000 for t in texts)  # split between entries, under Excel's limit
+    assert [e for t in texts for e in cell_map_entries(t)] == entries
+    assert cell_map_entries("number|a\n\nx|y|z|w|v|extra") == [("number", "a", "", "", ""), ("x", "y", "z", "w", "v")]
+    with pytest.raises(ValueError):
+        cell_map_texts([("number", "a|b", "s", "A1", "n")])
+
+
+def test_a_template_keeps_its_cell_map_in_a_few_cells(tmp_path, fmt2021):
+    import openpyxl
+
+    from nianbao.sheets import META_SHEET
+
+    path = write(fmt2021, tmp_path / "x.xlsx", consistent_fill(fmt2021, random.Random(3)), year=2021)
+    meta = openpyxl.load_workbook(path)[META_SHEET]
+    assert sum(1 for row in meta.iter_rows() for c in row if c.value is not None) < 60  # was 1,300 cells
+    assert len(read_workbook(path).meta.cells) > 250
+
+
+def test_templates_before_the_compact_map_read_the_same(tmp_path, fmt2021):
+    """Templates already sent out hold the map one row an entry; they read exactly as before."""
+    import openpyxl
+
+    from fixtures.workbooks import as_row_map
+
+    path = write(fmt2021, tmp_path / "new.xlsx", consistent_fill(fmt2021, random.Random(4)), year=2021)
+    wb = openpyxl.load_workbook(path)
+    as_row_map(wb)
+    wb.save(tmp_path / "old.xlsx")
+    new, old = read_workbook(path), read_workbook(tmp_path / "old.xlsx")
+    assert len(old.meta.cells) == len(new.meta.cells) > 250 and old.meta.cells == new.meta.cells
+    assert old.places == new.places and old.submission.raw == new.submission.raw  # (openpyxl keeps no cached totals)

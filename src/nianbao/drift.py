@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from nianbao.findings import Finding, register
 from nianbao.format.load import format_for_year
@@ -114,6 +115,11 @@ def check_formulas(fmt: Format, rule) -> tuple[str, ...]:
 
 
 def _norm_formula(text: str) -> str:
+    return _normal_formula(text) if len(text) <= 8192 else _normal_formula.__wrapped__(text)
+
+
+@lru_cache(maxsize=8192)  # the template's formulas (at most 8,192 characters in Excel), in every file of a round
+def _normal_formula(text: str) -> str:
     return "".join(text.split()).replace("$", "").upper().lstrip("=").replace("_XLFN.", "")
 
 

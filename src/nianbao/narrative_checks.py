@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from nianbao.findings import Finding, register
 from nianbao.format.model import Format, Narrative
@@ -149,6 +150,7 @@ def _lengths_and_hidden(sub: Submission) -> list[Finding]:
     return findings
 
 
+@lru_cache(maxsize=64)  # the checks of one file normalise each of its narratives several times
 def normalise_text(text: str) -> str:
     """NFKC (full-width digits and punctuation to half-width) for matching, never for display."""
     return unicodedata.normalize("NFKC", text or "")

@@ -47,7 +47,8 @@ from nianbao.livechecks import (
     wrong_format_formula,
 )
 from nianbao.rules import FAIL_TEXT, PASS_TEXT, Ref, active_rules, check, compute_derived, to_excel
-from nianbao.sheets import CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET, ref_name
+from nianbao.sheets import (CELL_MAP, CELL_MAP_LEGEND, CHECK_SHEET, INSTRUCTIONS_SHEET, META_SHEET, NARRATIVE_SHEET,
+                            cell_map_texts, ref_name)
 from nianbao.submission import Submission
 from nianbao.xlsxpost import lock_structure
 
@@ -611,10 +612,10 @@ class TemplateWriter:
                 ws.write_number(row, 1, float(value))
             self._define("previous", f"prev.{cell_id}", META_SHEET, row, 1)
         row += 2
-        ws.write_row(row, 0, ("kind", "id", "sheet", "cell", "name"))
-        for entry in list(self.cell_map):
+        ws.write_row(row, 0, (CELL_MAP, CELL_MAP_LEGEND))
+        for text in cell_map_texts(self.cell_map):
             row += 1
-            ws.write_row(row, 0, entry)
+            ws.write_string(row, 0, text)
         ws.very_hidden()
         self._protect(ws)
 

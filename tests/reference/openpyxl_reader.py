@@ -108,16 +108,20 @@ def read_meta(wb) -> Meta:
         first = row[0] if row else None
         if first is None:
             continue
-        if first in ("key", "previous", "kind"):
-            section = {"key": "info", "previous": "previous", "kind": "cells"}[first]
+        if first in ("key", "previous", "kind", "cellmap"):
+            section = {"key": "info", "previous": "previous", "kind": "cells", "cellmap": "map"}[first]
             continue
         if section == "info":
             info[str(first)] = "" if len(row) < 2 or row[1] is None else str(row[1])
         elif section == "previous":
             previous[str(first)] = row[1] if len(row) > 1 else None
-        else:
+        elif section == "cells":
             padded = (list(row) + [None] * 5)[:5]
             cells.append(MetaEntry(*(str(v) if v is not None else "" for v in padded)))
+        else:  # the compact map (templates from 2026-12 on): an entry a line, fields split by "|"
+            for line in str(first).splitlines():
+                if line:
+                    cells.append(MetaEntry(*(line.split("|") + [""] * 5)[:5]))
     return Meta(info, previous, cells)
 
 

@@ -83,8 +83,13 @@ def _locate(text: str, needle: str, nth: int = 0) -> int | None:
 
 def available_formats() -> list[Format]:
     """All format editions that ship with nianbao, oldest edition first."""
+    return list(_shipped())
+
+
+@lru_cache(maxsize=1)  # the shipped editions do not change while a process runs; drift asks per file
+def _shipped() -> tuple[Format, ...]:
     keys = sorted(p.stem for p in templates_dir().glob("*.toml"))
-    return sorted((load_format(k) for k in keys), key=lambda f: (f.id, f.first_year))
+    return tuple(sorted((load_format(k) for k in keys), key=lambda f: (f.id, f.first_year)))
 
 
 def _pickle_format(fmt: Format):

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
+from nianbao.read.names import first_cell, sheets_of
+
 
 @dataclass
 class Sheet:
@@ -172,17 +174,9 @@ class Book:
     def destination(self, name: str) -> tuple[str, str] | None:
         """(sheet, A1) of the first single cell a global defined name points to, or None."""
         text = self.names.get(name)
-        if text is None:
-            return None
-        from nianbao.read.names import first_cell
-
-        return first_cell(text, self.sheets)
+        return None if text is None else first_cell(text, self.sheets)
 
     def destination_sheets(self, name: str) -> set[str]:
         """Every sheet a global defined name's reference mentions."""
         text = self.names.get(name)
-        if text is None:
-            return set()
-        from nianbao.read.names import sheets_of
-
-        return sheets_of(text)
+        return set() if text is None else sheets_of(text)

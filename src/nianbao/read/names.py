@@ -36,10 +36,15 @@ def _destinations(text: str) -> tuple[tuple[str, str], ...]:
 
 def first_cell(text: str, sheets) -> tuple[str, str] | None:
     """(sheet, A1 without $) of the first single-cell destination on one of ``sheets``."""
-    for sheet, ref in destinations(text):
-        if sheet in sheets and ":" not in ref:
-            return sheet, ref.replace("$", "")
+    for found in _single_cells(text) if len(text) <= 512 else _single_cells.__wrapped__(text):
+        if found[0] in sheets:
+            return found
     return None
+
+
+@lru_cache(maxsize=4096)
+def _single_cells(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((sheet, ref.replace("$", "")) for sheet, ref in destinations(text) if ":" not in ref)
 
 
 def sheets_of(text: str) -> set[str]:

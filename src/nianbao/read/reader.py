@@ -36,7 +36,7 @@ from nianbao.read.model import Book, column_letter
 from nianbao.read.parts import cast_number, read_book
 from nianbao.read.package import open_package, require_hardened_openpyxl, sniff
 from nianbao.submission import Location, Submission
-from nianbao.sheets import META_SHEET
+from nianbao.sheets import CELL_MAP, META_SHEET, cell_map_entries
 
 #: Most bytes of worksheet + shared-string XML (as declared) accepted: a filled template holds
 #: about 0.5 MB; 16 MB is some 300,000 cells, the most openpyxl can hold in bounded memory.
@@ -103,16 +103,33 @@ def read_meta(book: Book) -> Meta:
         first = row[0]
         if first is None:
             continue
-        if first in ("key", "previous", "kind"):
-            section = {"key": "info", "previous": "previous", "kind": "cells"}[first]
+        if isinstance(first, str) and first in _SECTIONS:  # (a hostile Decimal("sNaN") cannot be hashed)
+            section = _SECTIONS[first]
             continue
         if section == "info":
             info[str(first)] = "" if row[1] is None else str(row[1])
         elif section == "previous":
             previous[str(first)] = row[1]
-        else:
+        elif section == "cells":  # templates before 2026-12: one row an entry
             cells.append(MetaEntry(*(str(v) if v is not None else "" for v in row)))
+        else:
+            cells += _map_entries(str(first))
     return Meta(info, previous, cells)
+
+
+#: The first cell of a row that starts a section of the _meta sheet, and the section.
+_SECTIONS = {"key": "info", "previous": "previous", "kind": "cells", CELL_MAP: "map"}
+
+
+def _map_entries(text: str) -> tuple[MetaEntry, ...]:
+    """The entries of one text of the compact cell map; the same text (every file of a template
+    version) is parsed once per process."""
+    return _parsed_map(text) if len(text) <= 32767 else _parsed_map.__wrapped__(text)
+
+
+@lru_cache(maxsize=64)
+def _parsed_map(text: str) -> tuple[MetaEntry, ...]:
+    return tuple(MetaEntry(*fields) for fields in cell_map_entries(text))
 
 
 def load_workbook(path: Path, data_only: bool = True):
