@@ -43,15 +43,12 @@ def cell_map_texts(entries: list[tuple[str, str, str, str, str]]) -> list[str]:
         if len(entry) != len(CELL_MAP_FIELDS) or any(_FIELD in f or "\n" in f or "\r" in f for f in entry):
             raise ValueError(f"cell map entry cannot be written as one line: {entry!r}")
         lines.append(_FIELD.join(entry))
-    texts: list[str] = []
-    current: list[str] = []
-    for line in lines:
-        if current and sum(map(len, current)) + len(current) + len(line) > _CELL_TEXT:
-            texts.append("\n".join(current))
-            current = []
-        current.append(line)
-    if current:
-        texts.append("\n".join(current))
+    texts = [lines[0]] if lines else []
+    for line in lines[1:]:
+        if len(texts[-1]) + 1 + len(line) > _CELL_TEXT:
+            texts.append(line)
+        else:
+            texts[-1] += "\n" + line
     return texts
 
 

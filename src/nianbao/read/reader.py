@@ -36,7 +36,7 @@ from nianbao.read.model import Book, column_letter
 from nianbao.read.parts import cast_number, read_book
 from nianbao.read.package import open_package, require_hardened_openpyxl, sniff
 from nianbao.submission import Location, Submission
-from nianbao.sheets import CELL_MAP, META_SHEET, cell_map_entries
+from nianbao.sheets import CELL_MAP, CELL_MAP_FIELDS, META_SHEET, cell_map_entries
 
 #: Most bytes of worksheet + shared-string XML (as declared) accepted: a filled template holds
 #: about 0.5 MB; 16 MB is some 300,000 cells, the most openpyxl can hold in bounded memory.
@@ -118,7 +118,7 @@ def read_meta(book: Book) -> Meta:
 
 
 #: The first cell of a row that starts a section of the _meta sheet, and the section.
-_SECTIONS = {"key": "info", "previous": "previous", "kind": "cells", CELL_MAP: "map"}
+_SECTIONS = {"key": "info", "previous": "previous", CELL_MAP_FIELDS[0]: "cells", CELL_MAP: "map"}
 
 
 def _map_entries(text: str) -> tuple[MetaEntry, ...]:
