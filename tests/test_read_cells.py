@@ -95,6 +95,7 @@ def test_plain_cells_read_as_the_tree_reads_them(tmp_path, monkeypatch, seed):
     b'<sheetData> <row r="1"/></sheetData>',  # white space between elements
     b'<sheetData><row r="1"><c r="A1"><f>1+1</f><v>2</v></c></row></sheetData>',  # formulas: the tree
     b'<sheetData><row r="1"><x:c xmlns:x="urn:x" r="A1"/></row></sheetData>',  # another namespace
+    b'<sheetData><row r="1" xmlns="urn:x"><c r="A1" t="s"><v>1</v></c></row></sheetData>',  # cells moved out of it
 ])
 def test_anything_else_goes_to_the_tree(sheet_data):
     assert plain_cells(HEAD + sheet_data + TAIL) is None or b"<f>" in sheet_data

@@ -31,7 +31,9 @@ _T = rb'<t(?: xml:space="preserve")?'
 _CELL = (rb'<c r="{G}[A-Z]{1,3}[0-9]{1,7})"(?: s="{G}[0-9]{1,6})")?(?: t="{G}[a-zA-Z]{1,9})")?(?:/>|>'
          rb'(?:{G}<is>)(?:' + _T + rb'>{G}' + _TEXT + rb')</' + rb't>|' + _T + rb'/>)</is>'
          rb'|(?:{G}<f>)(?:{G}' + _TEXT + rb')</f>)|<f/>)?(?:<v>{G}' + _TEXT + rb')</v>|<v/>)?)</c>)')
-_ROW = (rb'<row(?: [a-zA-Z]{1,20}="[^"<&\r]*")*(?:/>|>(?:' + _CELL.replace(b"{G}", b"(?:") + rb')*</row>)')
+# (not xmlns: a default namespace declared on a row moves its cells out of the main namespace,
+# where the tree, like openpyxl, does not see them)
+_ROW = (rb'<row(?: (?!xmlns)[a-zA-Z]{1,20}="[^"<&\r]*")*(?:/>|>(?:' + _CELL.replace(b"{G}", b"(?:") + rb')*</row>)')
 _SHEET_DATA = re.compile(rb'(?:' + _ROW + rb')*')
 _CELL = _CELL.replace(b"{G}", b"(")
 _CELLS = re.compile(_CELL)
