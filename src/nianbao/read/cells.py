@@ -8,7 +8,7 @@ cell; a returned template has some 3,000 cells, most of them in the very-hidden 
 How it stays exact: the <sheetData> element must be *wholly* made of the forms below, or the
 sheet is read from the tree as before (``plain_cells`` returns None):
 
-- ``<row …>`` elements (any plain attributes) holding ``<c>`` elements whose attributes are
+- ``<row …>`` elements (any plain attributes but a namespace declaration) holding ``<c>`` elements whose attributes are
   ``r`` (an upper-case A1 reference), then optionally ``s`` (a style number) and ``t``, in this
   order, and whose content is nothing, ``<f>…</f>`` (a formula without attributes: shared and
   array formulas go to the tree), ``<v>…</v>``, both in that order, or ``<is><t>…</t></is>``;
