@@ -35,7 +35,8 @@ def main() -> None:
         figures = kill_and_rerun(seed, src, Path(tmp), args.kills, random.Random(args.seed))
     starts = figures.rerun_start_s
     print(f"nianbao from {Path(nianbao.__file__).parent}")
-    print(f"kills: {figures.kills}")
+    print(f"kills: {figures.kills}, each at a random moment of the {figures.window_s:.2f} s a clean run works "
+          f"while holding the lock; collects that ended before their kill: {figures.missed}")
     print(f"reruns refused as busy: {figures.refused_reruns} of {len(starts)}")
     print(f"collect processes alive 2 s after a kill: {len(figures.orphans_after_kill)}")
     print(f"rerun holds the lock after: median {statistics.median(starts):.2f} s, max {max(starts):.2f} s")

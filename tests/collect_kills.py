@@ -87,18 +87,25 @@ class KillFigures:
     orphans_after_kill: list[int] = field(default_factory=list)  # collect processes alive 2 s after a kill
     rerun_start_s: list[float] = field(default_factory=list)  # from starting a rerun until it holds the lock
     identical: bool = False
+    missed: int = 0  # collects that ended before the moment drawn for their kill
+    window_s: float = 0.0  # how long a clean run works while holding the lock
 
 
 def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Random,
                    workers: int = 2) -> KillFigures:
     """Kill collects ``kills`` times in copies of ``seed`` (a few kills per copy), rerunning at
-    once after each kill; finally compare each copy, completed, with a clean run."""
+    once after each kill; finally compare each copy, completed, with a clean run.
+
+    Each kill lands at a random moment of a collect's work: between the moment it holds the lock
+    and the time a clean run of the same files needed from there to its end (measured first).
+    Fixed delays would miss a collect that has become faster and loop for ever; a collect that
+    ends before its kill anyway is counted, and too many of those fail the run instead."""
     reference = work / "reference"
     shutil.copytree(seed, reference)
     proc = start(reference, src, workers)
-    assert proc.wait(timeout=600) in (0, 1), proc.stderr.read()
+    figures = KillFigures(window_s=_working_time(proc, reference))
+    assert proc.returncode in (0, 1), proc.stderr.read()
     expected = state(reference)
-    figures = KillFigures()
     identical = True
     copy = 0
     while figures.kills < kills:
@@ -106,9 +113,13 @@ def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Ra
         copy += 1
         shutil.copytree(seed, camp)
         proc = start(camp, src, workers)
+        _holds_lock(proc, camp)
         for _ in range(min(4, kills - figures.kills)):
-            time.sleep(rng.uniform(0.4, 3.0))
+            time.sleep(rng.uniform(0, figures.window_s))
             if proc.poll() is not None:
+                figures.missed += 1
+                assert figures.missed <= 5 * kills, (f"collect ended before its kill {figures.missed} times (its "
+                                                     f"work takes {figures.window_s:.2f} s): use more files")
                 break
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -117,16 +128,12 @@ def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Ra
             figures.orphans_after_kill += survivors(camp)
             proc = start(camp, src, workers)
             started = time.monotonic()
-            while proc.poll() is None and time.monotonic() - started < 60:
-                if _past_lock(camp):
-                    break
-                time.sleep(0.05)
+            _holds_lock(proc, camp)
             if proc.poll() is not None and proc.returncode == 2 and BUSY in (proc.stderr.read() or ""):
                 figures.refused_reruns += 1
                 proc = start(camp, src, workers)  # the coordinator tries again
                 started = time.monotonic()
-                while proc.poll() is None and not _past_lock(camp) and time.monotonic() - started < 60:
-                    time.sleep(0.05)
+                _holds_lock(proc, camp)
             figures.rerun_start_s.append(time.monotonic() - started)
         proc.wait(timeout=600)
         final = start(camp, src, workers)
@@ -134,6 +141,21 @@ def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Ra
         identical = identical and state(camp) == expected
     figures.identical = identical
     return figures
+
+
+def _holds_lock(proc: subprocess.Popen, camp: Path, limit: float = 60) -> None:
+    """Wait until ``proc`` holds the campaign lock, ends, or ``limit`` seconds pass."""
+    started = time.monotonic()
+    while proc.poll() is None and not _past_lock(camp) and time.monotonic() - started < limit:
+        time.sleep(0.005)
+
+
+def _working_time(proc: subprocess.Popen, camp: Path) -> float:
+    """Seconds ``proc`` runs after it holds the lock (it is waited for)."""
+    _holds_lock(proc, camp)
+    held = time.monotonic()
+    proc.wait(timeout=600)
+    return time.monotonic() - held
 
 
 def _past_lock(camp: Path) -> bool:
