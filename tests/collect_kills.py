@@ -103,7 +103,7 @@ def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Ra
     reference = work / "reference"
     shutil.copytree(seed, reference)
     proc = start(reference, src, workers)
-    figures = KillFigures(window_s=_working_time(proc, reference))
+    figures = KillFigures(window_s=working_time(proc, reference))
     assert proc.returncode in (0, 1), proc.stderr.read()
     expected = state(reference)
     identical = True
@@ -113,7 +113,7 @@ def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Ra
         copy += 1
         shutil.copytree(seed, camp)
         proc = start(camp, src, workers)
-        _holds_lock(proc, camp)
+        holds_lock(proc, camp)
         for _ in range(min(4, kills - figures.kills)):
             time.sleep(rng.uniform(0, figures.window_s))
             if proc.poll() is not None:
@@ -128,12 +128,12 @@ def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Ra
             figures.orphans_after_kill += survivors(camp)
             proc = start(camp, src, workers)
             started = time.monotonic()
-            _holds_lock(proc, camp)
+            holds_lock(proc, camp)
             if proc.poll() is not None and proc.returncode == 2 and BUSY in (proc.stderr.read() or ""):
                 figures.refused_reruns += 1
                 proc = start(camp, src, workers)  # the coordinator tries again
                 started = time.monotonic()
-                _holds_lock(proc, camp)
+                holds_lock(proc, camp)
             figures.rerun_start_s.append(time.monotonic() - started)
         proc.wait(timeout=600)
         final = start(camp, src, workers)
@@ -143,16 +143,16 @@ def kill_and_rerun(seed: Path, src: Path, work: Path, kills: int, rng: random.Ra
     return figures
 
 
-def _holds_lock(proc: subprocess.Popen, camp: Path, limit: float = 60) -> None:
+def holds_lock(proc: subprocess.Popen, camp: Path, limit: float = 60) -> None:
     """Wait until ``proc`` holds the campaign lock, ends, or ``limit`` seconds pass."""
     started = time.monotonic()
     while proc.poll() is None and not _past_lock(camp) and time.monotonic() - started < limit:
         time.sleep(0.005)
 
 
-def _working_time(proc: subprocess.Popen, camp: Path) -> float:
+def working_time(proc: subprocess.Popen, camp: Path) -> float:
     """Seconds ``proc`` runs after it holds the lock (it is waited for)."""
-    _holds_lock(proc, camp)
+    holds_lock(proc, camp)
     held = time.monotonic()
     proc.wait(timeout=600)
     return time.monotonic() - held

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from campaign_synth import fill, gbk_eml, set_time, unit_token, valid_values, write_units
+from collect_kills import holds_lock, working_time
 from nianbao.campaign.collect import collect
 from nianbao.campaign.init import init_campaign
 from nianbao.campaign.ledger import Ledger, dump
@@ -73,19 +74,23 @@ def test_killed_at_random_points_then_rerun_ends_identical(small):
     expected = _state(reference)
     assert len(expected[0]["versions"]) == 4  # 3 workbooks and the .txt; the mailed one is a duplicate
     assert len(expected[0]["receipts"]) == 6
+    timing = _copy_seed(root, "timing")
+    window = working_time(_run_collect(timing, src), timing)  # how long a run works holding the lock
     rng = random.Random()
+    kills = 0
     for attempt in range(3):
         camp = _copy_seed(root, f"killed{attempt}")
-        kills = 0
-        for _ in range(3):  # kill repeatedly at random moments, each run going further or not
+        for _ in range(3):  # kill repeatedly at random moments of the work, each run going further or not
             proc = _run_collect(camp, src)
-            time.sleep(rng.uniform(0.3, 2.5))
+            holds_lock(proc, camp)
+            time.sleep(rng.uniform(0, window))
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 kills += 1
             proc.wait()
         collect(camp, [src], workers=1)
-        assert _state(camp) == expected, f"attempt {attempt} ({kills} kills) differs"
+        assert _state(camp) == expected, f"attempt {attempt} ({kills} kills so far) differs"
+    assert kills >= 3, f"only {kills} of 9 runs were killed before they ended (their work takes {window:.2f} s)"
 
 
 def _zip_bomb(path: Path) -> None:
