@@ -75,7 +75,9 @@ def test_killed_at_random_points_then_rerun_ends_identical(small):
     assert len(expected[0]["versions"]) == 4  # 3 workbooks and the .txt; the mailed one is a duplicate
     assert len(expected[0]["receipts"]) == 6
     timing = _copy_seed(root, "timing")
-    window = working_time(_run_collect(timing, src), timing)  # how long a run works holding the lock
+    timed = _run_collect(timing, src)
+    window = working_time(timed, timing)  # how long a run works holding the lock
+    assert timed.returncode == 0
     rng = random.Random()
     kills = 0
     for attempt in range(3):

@@ -8,10 +8,11 @@ cell; a returned template has some 3,000 cells, most of them in the very-hidden 
 How it stays exact: the <sheetData> element must be *wholly* made of the forms below, or the
 sheet is read from the tree as before (``plain_cells`` returns None):
 
-- ``<row …>`` elements (any plain attributes but a namespace declaration) holding ``<c>`` elements whose attributes are
-  ``r`` (an upper-case A1 reference), then optionally ``s`` (a style number) and ``t``, in this
-  order, and whose content is nothing, ``<f>…</f>`` (a formula without attributes: shared and
-  array formulas go to the tree), ``<v>…</v>``, both in that order, or ``<is><t>…</t></is>``;
+- ``<row …>`` elements (any plain attributes but a namespace declaration) holding ``<c>``
+  elements whose attributes are ``r`` (an upper-case A1 reference), then optionally ``s`` (a
+  style number) and ``t``, in this order, and whose content is nothing, ``<f>…</f>`` (a formula
+  without attributes: shared and array formulas go to the tree), ``<v>…</v>``, both in that
+  order, or ``<is><t>…</t></is>``;
 - text with no markup but the five predefined entities and character references (no CDATA,
   no comments, no carriage returns, which XML would rewrite);
 - a UTF-8 part with exactly one ``<sheetData`` in it.
